@@ -1,0 +1,1 @@
+//! Statistics over runs: grouping seeds, intervals, significance tests, importance and diagnostics.

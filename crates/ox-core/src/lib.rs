@@ -1,0 +1,24 @@
+//! Domain types of ox (runs, params, metric points) and the on-disk format under `.ox/`.
+//!
+//! Everything here is plain data plus the file reads and writes that define the format:
+//! `runs/<id>/run.json` (replaced atomically), `metrics/<id>_metrics.jsonl` (append-only
+//! lines) and `metrics/<id>_system.jsonl`. The catalog (`ox.db`) is *not* here: it is a cache
+//! derived from these files and lives in `ox-store`.
+
+mod error;
+pub mod metrics;
+pub mod params;
+mod project;
+mod run;
+
+pub use error::CoreError;
+pub use metrics::{
+    LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan, SeriesFile,
+    parse_metric_line,
+};
+pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
+pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
+pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
+
+/// Result type of this crate.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,167 @@
+//! Run parameters: typing `KEY=VALUE` strings like YAML scalars, nesting dotted keys, and
+//! flattening nested params back into dotted keys.
+
+use serde_json::{Map, Number, Value};
+
+use crate::CoreError;
+
+/// Types a command-line value like a YAML 1.2 scalar: integers, floats (`3e-4`, `.5`,
+/// `.inf`, `.nan`), booleans, `null`/`~`, and anything else as a string. A value in quotes
+/// stays a string without the quotes.
+pub fn parse_param_value(raw: &str) -> Value {
+    let s = raw.trim();
+    if s.len() >= 2
+        && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\'')))
+    {
+        return Value::String(s[1..s.len() - 1].to_string());
+    }
+    match s {
+        "" | "null" | "Null" | "NULL" | "~" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = parse_int(s) {
+        return Value::Number(n.into());
+    }
+    if looks_like_float(s)
+        && let Ok(f) = s.parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    // YAML's special floats; JSON cannot hold them as numbers, so keep the canonical text.
+    match s.to_ascii_lowercase().as_str() {
+        ".inf" | "+.inf" => Value::String("inf".into()),
+        "-.inf" => Value::String("-inf".into()),
+        ".nan" => Value::String("nan".into()),
+        _ => Value::String(raw.to_string()),
+    }
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Whether `s` has the shape of a decimal float (so that words like `inf` or `nan`, which
+/// Rust's parser accepts, stay strings).
+fn looks_like_float(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = {
+        let mut parts = mantissa.splitn(2, '.');
+        let int = parts.next().unwrap_or("");
+        let frac = parts.next();
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        digits(int) && frac.is_none_or(digits) && (int.len() + frac.map_or(0, str::len)) > 0
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// Sets `value` at the dotted path `key` in `params`, creating nested objects on the way
+/// (`model.layers` → `{"model": {"layers": …}}`). Fails when a prefix of the path already
+/// holds a non-object value or a path segment is empty.
+pub fn set_dotted(params: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), CoreError> {
+    let bad = |reason: &str| CoreError::BadParam {
+        spec: key.to_string(),
+        reason: reason.to_string(),
+    };
+    let segments: Vec<&str> = key.split('.').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(bad("empty key segment"));
+    }
+    let Some((last, parents)) = segments.split_last() else {
+        return Err(bad("empty key"));
+    };
+    let mut cur = params;
+    for seg in parents {
+        let entry = cur
+            .entry((*seg).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        cur = match entry {
+            Value::Object(m) => m,
+            _ => return Err(bad(&format!("{seg:?} is already set to a non-object value"))),
+        };
+    }
+    cur.insert((*last).to_string(), value);
+    Ok(())
+}
+
+/// Parses a `KEY=VALUE` command-line parameter and sets it in `params`.
+pub fn set_param_spec(params: &mut Map<String, Value>, spec: &str) -> Result<(), CoreError> {
+    let Some((key, value)) = spec.split_once('=') else {
+        return Err(CoreError::BadParam {
+            spec: spec.to_string(),
+            reason: "expected KEY=VALUE".into(),
+        });
+    };
+    set_dotted(params, key.trim(), parse_param_value(value))
+}
+
+/// Flattens nested params into `(dotted.key, leaf value)` pairs, depth first in key order.
+/// Arrays are leaves.
+pub fn flatten_params(params: &Map<String, Value>) -> Vec<(String, &Value)> {
+    fn walk<'a>(prefix: &str, map: &'a Map<String, Value>, out: &mut Vec<(String, &'a Value)>) {
+        for (k, v) in map {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::Object(inner) if !inner.is_empty() => walk(&key, inner, out),
+                _ => out.push((key, v)),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", params, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_typed_like_yaml() {
+        assert_eq!(parse_param_value("12"), json!(12));
+        assert_eq!(parse_param_value("-3"), json!(-3));
+        assert_eq!(parse_param_value("3e-4"), json!(0.0003));
+        assert_eq!(parse_param_value(".5"), json!(0.5));
+        assert_eq!(parse_param_value("1."), json!(1.0));
+        assert_eq!(parse_param_value("true"), json!(true));
+        assert_eq!(parse_param_value("null"), Value::Null);
+        assert_eq!(parse_param_value("adam"), json!("adam"));
+        assert_eq!(parse_param_value("inf"), json!("inf"));
+        assert_eq!(parse_param_value("'12'"), json!("12"));
+        assert_eq!(parse_param_value("1e"), json!("1e"));
+        assert_eq!(parse_param_value("99999999999999999999"), json!(1e20));
+    }
+
+    #[test]
+    fn dotted_keys_nest_and_flatten_back() {
+        let mut p = Map::new();
+        set_param_spec(&mut p, "model.layers=12").unwrap();
+        set_param_spec(&mut p, "model.act=gelu").unwrap();
+        set_param_spec(&mut p, "lr=3e-4").unwrap();
+        assert_eq!(Value::Object(p.clone()), json!({"model": {"layers": 12, "act": "gelu"}, "lr": 0.0003}));
+        let flat: Vec<String> = flatten_params(&p).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(flat, ["lr", "model.act", "model.layers"]);
+        assert!(set_param_spec(&mut p, "lr.x=1").is_err());
+        assert!(set_param_spec(&mut p, "a..b=1").is_err());
+        assert!(set_param_spec(&mut p, "novalue").is_err());
+    }
+}

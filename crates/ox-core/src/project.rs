@@ -1,0 +1,216 @@
+//! A project: the `.ox/` directory and the paths of everything inside it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::{CoreError, Run, RunId};
+
+/// Environment variable naming the `.ox` directory to use instead of searching for one.
+pub const OX_DIR_ENV: &str = "OX_DIR";
+
+/// An ox project, identified by its `.ox` directory. Holds only paths: creating one does
+/// no I/O beyond what the constructor says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    ox_dir: PathBuf,
+}
+
+impl Project {
+    /// Opens the project whose `.ox` directory is `ox_dir` (which must exist).
+    pub fn open(ox_dir: impl Into<PathBuf>) -> Result<Self, CoreError> {
+        let ox_dir = ox_dir.into();
+        if !ox_dir.is_dir() {
+            return Err(CoreError::BadOxDir { path: ox_dir });
+        }
+        let ox_dir = std::path::absolute(&ox_dir).map_err(|e| CoreError::io("resolve", &ox_dir, e))?;
+        Ok(Project { ox_dir })
+    }
+
+    /// Finds the project: `OX_DIR` when given, else the first `.ox` directory in `start` or
+    /// one of its parents (like git).
+    pub fn discover(start: &Path, ox_dir_env: Option<&Path>) -> Result<Self, CoreError> {
+        if let Some(dir) = ox_dir_env.filter(|d| !d.as_os_str().is_empty()) {
+            return Self::open(dir);
+        }
+        let start_abs = std::path::absolute(start).map_err(|e| CoreError::io("resolve", start, e))?;
+        let mut cur = Some(start_abs.as_path());
+        while let Some(dir) = cur {
+            let candidate = dir.join(".ox");
+            if candidate.is_dir() {
+                return Ok(Project { ox_dir: candidate });
+            }
+            cur = dir.parent();
+        }
+        Err(CoreError::NoProject { start: start_abs })
+    }
+
+    /// Creates `dir/.ox` with its subdirectories (keeping whatever is already there).
+    pub fn init(dir: &Path) -> Result<Self, CoreError> {
+        let ox_dir = std::path::absolute(dir.join(".ox")).map_err(|e| CoreError::io("resolve", dir, e))?;
+        let project = Project { ox_dir };
+        for d in [project.runs_dir(), project.metrics_dir()] {
+            fs_err::create_dir_all(&d).map_err(|e| CoreError::io("create directory", &d, e))?;
+        }
+        Ok(project)
+    }
+
+    /// The absolute `.ox` directory.
+    pub fn ox_dir(&self) -> &Path {
+        &self.ox_dir
+    }
+    /// The directory that holds `.ox` (the project root).
+    pub fn root(&self) -> &Path {
+        self.ox_dir.parent().unwrap_or(&self.ox_dir)
+    }
+    /// `.ox/config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.ox_dir.join("config.toml")
+    }
+    /// `.ox/ox.db`, the catalog.
+    pub fn db_path(&self) -> PathBuf {
+        self.ox_dir.join("ox.db")
+    }
+    /// `.ox/runs`.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.ox_dir.join("runs")
+    }
+    /// `.ox/metrics`.
+    pub fn metrics_dir(&self) -> PathBuf {
+        self.ox_dir.join("metrics")
+    }
+    /// `.ox/runs/<id>`.
+    pub fn run_dir(&self, id: &RunId) -> PathBuf {
+        self.runs_dir().join(id.as_str())
+    }
+    /// `.ox/runs/<id>/run.json`.
+    pub fn run_json_path(&self, id: &RunId) -> PathBuf {
+        self.run_dir(id).join("run.json")
+    }
+    /// `.ox/runs/<id>/stdout.log`.
+    pub fn stdout_log_path(&self, id: &RunId) -> PathBuf {
+        self.run_dir(id).join("stdout.log")
+    }
+    /// `.ox/runs/<id>/samples.jsonl`: per-sample evaluation scores of imported evals.
+    pub fn samples_path(&self, id: &RunId) -> PathBuf {
+        self.run_dir(id).join("samples.jsonl")
+    }
+    /// `.ox/metrics/<id>_metrics.jsonl`.
+    pub fn metrics_path(&self, id: &RunId) -> PathBuf {
+        self.metrics_dir().join(format!("{id}_metrics.jsonl"))
+    }
+    /// `.ox/metrics/<id>_system.jsonl`.
+    pub fn system_path(&self, id: &RunId) -> PathBuf {
+        self.metrics_dir().join(format!("{id}_system.jsonl"))
+    }
+
+    /// Writes `run.json` atomically (temporary file in the same directory, fsync, rename),
+    /// creating the run directory if needed. Readers never see a half-written file.
+    pub fn write_run(&self, run: &Run) -> Result<(), CoreError> {
+        let dir = self.run_dir(&run.id);
+        fs_err::create_dir_all(&dir).map_err(|e| CoreError::io("create directory", &dir, e))?;
+        let path = self.run_json_path(&run.id);
+        let mut text = serde_json::to_vec_pretty(run).map_err(|e| CoreError::Json {
+            path: path.clone(),
+            source: e,
+        })?;
+        text.push(b'\n');
+        write_atomic(&path, &text)
+    }
+
+    /// Reads `runs/<id>/run.json`.
+    pub fn read_run(&self, id: &RunId) -> Result<Run, CoreError> {
+        let path = self.run_json_path(id);
+        let bytes = match fs_err::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CoreError::NoSuchRun { id: id.to_string() });
+            }
+            Err(e) => return Err(CoreError::io("read", &path, e)),
+        };
+        parse_run_json(&path, &bytes)
+    }
+
+    /// Ids of every run directory that has a `run.json`, sorted.
+    pub fn run_ids(&self) -> Result<Vec<RunId>, CoreError> {
+        let dir = self.runs_dir();
+        let entries = match fs_err::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(CoreError::io("list", &dir, e)),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| CoreError::io("list", &dir, e))?;
+            if let Some(id) = entry.file_name().to_str().and_then(RunId::parse)
+                && self.run_json_path(&id).is_file()
+            {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+/// Parses the bytes of a `run.json` file.
+pub fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<Run, CoreError> {
+    serde_json::from_slice(bytes).map_err(|e| CoreError::Json {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file beside it is written, synced
+/// and renamed over it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| CoreError::io("create temporary file in", dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| CoreError::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.persist(path)
+        .map_err(|e| CoreError::io("rename onto", path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    #[test]
+    fn discover_walks_up_and_honours_override() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Project::init(tmp.path()).unwrap();
+        let deep = tmp.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(Project::discover(&deep, None).unwrap(), p);
+        let other = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Project::discover(other.path(), None),
+            Err(CoreError::NoProject { .. })
+        ));
+        assert_eq!(Project::discover(other.path(), Some(p.ox_dir())).unwrap(), p);
+        assert!(Project::discover(other.path(), Some(&other.path().join("nope"))).is_err());
+    }
+
+    #[test]
+    fn write_read_and_list_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Project::init(tmp.path()).unwrap();
+        let run = Run::new(RunId::generate(), Status::Running);
+        p.write_run(&run).unwrap();
+        assert_eq!(p.read_run(&run.id).unwrap(), run);
+        assert_eq!(p.run_ids().unwrap(), vec![run.id.clone()]);
+        assert!(matches!(
+            p.read_run(&RunId::parse("nope").unwrap()),
+            Err(CoreError::NoSuchRun { .. })
+        ));
+        // No temporary files are left behind.
+        let names: Vec<_> = std::fs::read_dir(p.run_dir(&run.id)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("run.json")]);
+    }
+}

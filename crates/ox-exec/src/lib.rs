@@ -1,0 +1,1 @@
+//! Running commands as tracked runs: the `ox run` supervisor, resource sampling, executors.

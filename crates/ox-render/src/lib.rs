@@ -1,0 +1,1 @@
+//! Rendering values into bytes: tables (text/csv/md/latex), sparklines, charts, reports.
