@@ -112,13 +112,24 @@ pub fn quote_segment(text: &str) -> String {
     let plain = text
         .chars()
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !is_keyword(text);
     if plain {
         text.to_string()
     } else {
         format!("`{}`", text.replace('`', "``"))
     }
+}
+
+/// Whether `word` is reserved (and so must be quoted to be used as the first part of a name).
+fn is_keyword(word: &str) -> bool {
+    [
+        "and", "or", "not", "in", "like", "between", "is", "null", "true", "false", "order", "by",
+        "asc", "desc", "limit",
+    ]
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(word))
 }
 
 /// A literal value with its span.

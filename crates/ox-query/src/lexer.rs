@@ -151,11 +151,8 @@ impl Lexer<'_> {
                 c if c.is_whitespace() => {
                     self.bump();
                 }
-                'A'..='Z' | 'a'..='z' | '_' => {
-                    while self
-                        .peek()
-                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
+                c if c.is_alphabetic() || c == '_' => {
+                    while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                         self.bump();
                     }
                     let word = self
@@ -223,11 +220,19 @@ impl Lexer<'_> {
                 '`' => self.quoted_name(start)?,
                 other => {
                     self.bump();
+                    let hint = match other {
+                        '&' => "join conditions with AND",
+                        '|' => "join conditions with OR",
+                        ';' => "a query is one expression; join conditions with AND or OR",
+                        _ => {
+                            "names with characters other than letters, digits and `_` go in backticks: metrics.`train/loss`"
+                        }
+                    };
                     return Err(QueryError::new(
                         format!("unexpected character `{other}`"),
                         Span::new(start, self.pos),
                     )
-                    .with_hint("names with characters other than letters, digits and `_` go in backticks: metrics.`train/loss`"));
+                    .with_hint(hint));
                 }
             }
         }

@@ -218,9 +218,12 @@ impl Parser {
                 EXPECT_AFTER_EXPR
             };
             let mut err = self.unexpected(expected);
-            if filter.is_some() && order_by.is_empty() && self.kw() == Some(Kw::Order) {
+            if limit.is_some() && self.kw() == Some(Kw::Order) {
                 err = err.with_hint("ORDER BY comes before LIMIT");
-            } else if matches!(self.tok(), Tok::Word(_) | Tok::Quoted(_)) && order_by.is_empty() {
+            } else if limit.is_none()
+                && matches!(self.tok(), Tok::Word(_) | Tok::Quoted(_))
+                && order_by.is_empty()
+            {
                 err = err.with_hint("join conditions with AND or OR");
             }
             return Err(err);
@@ -280,7 +283,7 @@ impl Parser {
             let inner = self.or_expr()?;
             self.depth -= 1;
             if !matches!(self.tok(), Tok::RParen) {
-                let err = self.unexpected(&format!("`)` or {}", &EXPECT_AFTER_EXPR[..11]));
+                let err = self.unexpected("`)`, AND or OR");
                 return Err(err.with_hint(format!("the `(` at byte {} is not closed", open.start)));
             }
             self.advance();
@@ -301,14 +304,20 @@ impl Parser {
                 if let Some(value) = self.literal()? {
                     return Ok(Expr::Compare { name, op, value });
                 }
-                if matches!(self.tok(), Tok::Word(_) | Tok::Quoted(_))
+                if let Tok::Word(w) | Tok::Quoted(w) = self.tok()
                     && !self.kw().is_some_and(is_structural)
                 {
+                    let hint = format!(
+                        "to compare with the text, quote it: {} {} '{}'",
+                        name.display(),
+                        op.sql(),
+                        w.replace('\'', "''")
+                    );
                     return Err(QueryError::new(
                         "a name can only be compared with a value",
                         self.span(),
                     )
-                    .with_hint("put text values in quotes: status = 'completed'"));
+                    .with_hint(hint));
                 }
                 Err(self.unexpected("a value (a 'string', a number, true, false)"))
             }

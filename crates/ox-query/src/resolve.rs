@@ -191,21 +191,28 @@ pub fn resolve(name: &Name, keys: &KnownKeys) -> Result<Field, QueryError> {
         return Err(QueryError::new("empty name", name.span));
     };
     let rest = segs.get(1..).unwrap_or_default();
-    if !first.quoted && (first.text == "params" || first.text == "metrics") && rest.is_empty() {
+    let prefix = |p: &str| !first.quoted && first.text.eq_ignore_ascii_case(p);
+    if (prefix("params") || prefix("metrics")) && rest.is_empty() {
         return Err(QueryError::new(
-            format!("expected a name after `{}.`", first.text),
+            format!(
+                "expected a name after `{}.`",
+                first.text.to_ascii_lowercase()
+            ),
             name.span,
         )
-        .with_hint(format!("for example {}.lr", first.text)));
+        .with_hint(format!(
+            "for example {}.lr",
+            first.text.to_ascii_lowercase()
+        )));
     }
-    if !first.quoted && first.text == "params" {
+    if prefix("params") {
         let key = join(rest);
         if keys.has_param(&key) {
             return Ok(Field::Param(key));
         }
         return Err(unknown(name, &key, keys, Scope::Params));
     }
-    if !first.quoted && first.text == "metrics" {
+    if prefix("metrics") {
         return resolve_metric(rest, keys).ok_or_else(|| {
             let key = join(rest);
             unknown(name, &key, keys, Scope::Metrics)
@@ -226,6 +233,16 @@ pub fn resolve(name: &Name, keys: &KnownKeys) -> Result<Field, QueryError> {
     if let Some(metric) = resolve_metric(segs, keys) {
         return Ok(metric);
     }
+    // Run field names are case-insensitive like keywords, unless a param claims the spelling.
+    if segs.len() == 1 && !first.quoted {
+        let lower = first.text.to_ascii_lowercase();
+        if let Some(f) = RunField::from_name(&lower) {
+            return Ok(Field::Run(f));
+        }
+        if lower == "tags" {
+            return Ok(Field::Tags);
+        }
+    }
     Err(unknown(name, &key, keys, Scope::All))
 }
 
@@ -240,7 +257,7 @@ fn resolve_metric(segs: &[crate::ast::Segment], keys: &KnownKeys) -> Option<Fiel
     if let Some((last, base)) = segs.split_last()
         && !last.quoted
         && !base.is_empty()
-        && let Some(summary) = Summary::from_name(&last.text)
+        && let Some(summary) = Summary::from_name(&last.text.to_ascii_lowercase())
     {
         let key = join(base);
         if keys.has_metric(&key) {
@@ -292,7 +309,7 @@ fn unknown(name: &Name, key: &str, keys: &KnownKeys, scope: Scope) -> QueryError
     }
     let names: Vec<String> = close
         .iter()
-        .map(|c| format!("`{}` ({})", c.written, c.kind))
+        .map(|c| format!("{} ({})", c.written, c.kind))
         .collect();
     err.with_hint(format!("did you mean {}?", or_list(&names)))
 }
@@ -512,15 +529,11 @@ mod tests {
     fn unknown_names_suggest_the_closest() {
         let e = field("lrr").unwrap_err();
         assert_eq!(e.message, "unknown name `lrr`");
-        assert_eq!(e.hint.as_deref(), Some("did you mean `lr` (param)?"));
+        assert_eq!(e.hint.as_deref(), Some("did you mean lr (param)?"));
         let e = field("metrics.los.min").unwrap_err();
         assert_eq!(
             e.hint.as_deref(),
-            Some(
-                "did you mean `metrics.loss` (metric), `metrics.`train/loss`` (metric)?"
-                    .replace(", `metrics.`train", " or `metrics.`train")
-                    .as_str()
-            )
+            Some("did you mean metrics.loss (metric) or metrics.`train/loss` (metric)?")
         );
         let e = field("params.zzz").unwrap_err();
         assert!(

@@ -413,7 +413,8 @@ impl Compiler<'_> {
                     }
                     (true, None, Some(t)) => format!("text NOT IN ({t})"),
                     (true, Some(n), Some(t)) => {
-                        format!("text NOT IN ({t}) AND (num IS NULL OR num NOT IN ({n}))")
+                        // Bound in order: the numbers, then the texts.
+                        format!("(num IS NULL OR num NOT IN ({n})) AND text NOT IN ({t})")
                     }
                     (_, None, None) => "0".to_string(),
                 }
