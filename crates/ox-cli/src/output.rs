@@ -32,10 +32,13 @@ pub fn stdout_is_terminal() -> bool {
 /// Finds the project for the current directory (or `OX_DIR`), with a hint to run
 /// `ox init` when there is none.
 pub fn find_project() -> Result<Project, CliError> {
-    let cwd = std::env::current_dir().map_err(|e| CliError::failed(anyhow::anyhow!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::failed(anyhow::anyhow!("cannot read the current directory: {e}")))?;
     let env = std::env::var_os(OX_DIR_ENV).map(PathBuf::from);
     Project::discover(&cwd, env.as_deref()).map_err(|e| match e {
-        CoreError::NoProject { .. } => CliError::usage(e).hint("run `ox init` in your project's top directory, or set OX_DIR"),
+        CoreError::NoProject { .. } => {
+            CliError::usage(e).hint("run `ox init` in your project's top directory, or set OX_DIR")
+        }
         other => CliError::usage(other),
     })
 }
