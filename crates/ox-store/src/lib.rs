@@ -29,7 +29,7 @@ use ox_core::{CoreError, MetricSummary, Project, Run};
 use rusqlite::Connection;
 
 pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
-pub use read::{RunFilter, SortKey, edit_distance};
+pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
 pub use refresh::{RefreshReport, param_columns};
 
 /// Errors of the catalog.

@@ -43,18 +43,27 @@ impl SortKey {
     }
 }
 
-/// A value to sort by; missing values sort last in either direction.
+/// The value of a named field of a run (see [`RunView::value`]).
 #[derive(Debug, Clone, PartialEq)]
-enum SortValue {
+pub enum FieldValue {
     Num(f64),
     Text(String),
 }
 
-fn sort_value(view: &RunView, key: &str) -> Option<SortValue> {
+impl RunView {
+    /// The value of `key`: a run field (`id name study status created started ended duration
+    /// exit_code host`), `params.KEY`, `metrics.NAME[.first|last|min|max|mean|count|last_step]`,
+    /// or a bare name (a param when one has that name, else a metric's last value).
+    pub fn value(&self, key: &str) -> Option<FieldValue> {
+        sort_value(self, key)
+    }
+}
+
+fn sort_value(view: &RunView, key: &str) -> Option<FieldValue> {
     let run = &view.run;
-    let text = |s: &str| Some(SortValue::Text(s.to_string()));
+    let text = |s: &str| Some(FieldValue::Text(s.to_string()));
     let time =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| SortValue::Text(t.to_rfc3339()));
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| FieldValue::Text(t.to_rfc3339()));
     match key {
         "id" => return text(run.id.as_str()),
         "name" => return run.name.as_deref().and_then(text),
@@ -63,24 +72,24 @@ fn sort_value(view: &RunView, key: &str) -> Option<SortValue> {
         "created" => return time(Some(run.created)),
         "started" => return time(run.started),
         "ended" => return time(run.ended),
-        "duration" => return view.duration_s.map(SortValue::Num),
-        "exit_code" => return run.exit_code.map(|c| SortValue::Num(c.into())),
+        "duration" => return view.duration_s.map(FieldValue::Num),
+        "exit_code" => return run.exit_code.map(|c| FieldValue::Num(c.into())),
         "host" => return run.host.as_deref().and_then(text),
         _ => {}
     }
     if let Some(metric) = key.strip_prefix("metrics.") {
-        return metric_value(&view.metrics, metric).map(SortValue::Num);
+        return metric_value(&view.metrics, metric).map(FieldValue::Num);
     }
     let param_key = key.strip_prefix("params.").unwrap_or(key);
     if let Some(v) = param_value(&run.params, param_key) {
         return match v {
-            serde_json::Value::Number(n) => n.as_f64().map(SortValue::Num),
-            serde_json::Value::String(s) => Some(SortValue::Text(s.clone())),
+            serde_json::Value::Number(n) => n.as_f64().map(FieldValue::Num),
+            serde_json::Value::String(s) => Some(FieldValue::Text(s.clone())),
             serde_json::Value::Null => None,
-            other => Some(SortValue::Text(other.to_string())),
+            other => Some(FieldValue::Text(other.to_string())),
         };
     }
-    metric_value(&view.metrics, key).map(SortValue::Num)
+    metric_value(&view.metrics, key).map(FieldValue::Num)
 }
 
 /// A param by dotted path.
@@ -117,17 +126,17 @@ fn metric_value(metrics: &BTreeMap<String, MetricSummary>, spec: &str) -> Option
     })
 }
 
-fn compare(a: &Option<SortValue>, b: &Option<SortValue>, descending: bool) -> Ordering {
+fn compare(a: &Option<FieldValue>, b: &Option<FieldValue>, descending: bool) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
         (Some(x), Some(y)) => {
             let ord = match (x, y) {
-                (SortValue::Num(x), SortValue::Num(y)) => x.total_cmp(y),
-                (SortValue::Num(_), SortValue::Text(_)) => Ordering::Less,
-                (SortValue::Text(_), SortValue::Num(_)) => Ordering::Greater,
-                (SortValue::Text(x), SortValue::Text(y)) => x.cmp(y),
+                (FieldValue::Num(x), FieldValue::Num(y)) => x.total_cmp(y),
+                (FieldValue::Num(_), FieldValue::Text(_)) => Ordering::Less,
+                (FieldValue::Text(_), FieldValue::Num(_)) => Ordering::Greater,
+                (FieldValue::Text(x), FieldValue::Text(y)) => x.cmp(y),
             };
             if descending { ord.reverse() } else { ord }
         }
@@ -159,7 +168,7 @@ impl Catalog {
         };
         let mut views = self.select_views(&where_sql, "r.created, r.id", limit_in_sql, &binds)?;
         if let Some(sort) = &filter.sort {
-            let mut keyed: Vec<(Option<SortValue>, RunView)> = views
+            let mut keyed: Vec<(Option<FieldValue>, RunView)> = views
                 .into_iter()
                 .map(|v| (sort_value(&v, &sort.key), v))
                 .collect();
