@@ -1,6 +1,5 @@
 //! Output helpers shared by commands: format selection and project discovery.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use ox_core::{CoreError, OX_DIR_ENV, Project};
@@ -22,11 +21,6 @@ impl Format {
     pub fn or_default(f: Option<Format>) -> Format {
         f.unwrap_or(Format::Table)
     }
-}
-
-/// Whether stderr is a terminal (progress bars only then).
-pub fn stderr_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
 }
 
 /// Finds the project for the current directory (or `OX_DIR`), with a hint to run
