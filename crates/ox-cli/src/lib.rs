@@ -30,6 +30,8 @@ enum Command {
     Show(commands::show::Args),
     /// Rebuild the catalog (`.ox/ox.db`) from the run files.
     Reindex(commands::reindex::Args),
+    /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
+    Demo(commands::demo::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Ls(args) => commands::ls::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     exit::report(result)
 }

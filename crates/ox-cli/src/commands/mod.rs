@@ -1,5 +1,6 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
+pub mod demo;
 pub mod init;
 pub mod ls;
 pub mod reindex;
