@@ -94,12 +94,13 @@ pub fn compile_query(query: &Query, keys: &KnownKeys) -> Result<CompiledQuery, Q
                     .with_hint("sort by a run field, a param or a metric"));
             }
             Field::Param(k) => {
-                // Numbers first (numerically), then text values; runs without it last.
+                // Numbers first (numerically; equal numbers tie whatever their spelling), then
+                // text values; runs without it last.
                 c.params.push(SqlValue::Text(k.clone()));
                 c.params.push(SqlValue::Text(k.clone()));
                 vec![
                     "(SELECT p.num FROM params p WHERE p.rid = r.rid AND p.key = ?)".into(),
-                    "(SELECT p.text FROM params p WHERE p.rid = r.rid AND p.key = ?)".into(),
+                    "(SELECT CASE WHEN p.num IS NULL THEN p.text END FROM params p WHERE p.rid = r.rid AND p.key = ?)".into(),
                 ]
             }
             Field::Metric { key, summary } => {

@@ -183,7 +183,7 @@ const CASES: &[(&str, &str)] = &[
     ("ORDER BY metrics.loss", "r5 r2 r1 r3 r6 r4"),
     ("ORDER BY metrics.loss DESC", "r3 r1 r2 r5 r6 r4"),
     ("ORDER BY lr", "r2 r3 r6 r1 r4 r5"),
-    ("ORDER BY lr DESC", "r4 r6 r1 r3 r2 r5"),
+    ("ORDER BY lr DESC", "r4 r6 r1 r2 r3 r5"),
     ("ORDER BY opt, name LIMIT 3", "r1 r3 r2"),
     ("ORDER BY exit_code DESC", "r3 r6 r1 r2 r5 r4"),
     ("ORDER BY name DESC", "r5 r4 r3 r2 r1 r6"),
