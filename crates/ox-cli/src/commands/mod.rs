@@ -3,5 +3,6 @@
 pub mod demo;
 pub mod init;
 pub mod ls;
+pub mod query;
 pub mod reindex;
 pub mod show;
