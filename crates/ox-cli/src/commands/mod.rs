@@ -1,3 +1,7 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
+pub mod demo;
 pub mod init;
+pub mod ls;
+pub mod reindex;
+pub mod show;
