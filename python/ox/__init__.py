@@ -246,6 +246,8 @@ def _as_dict(config) -> dict:
 
 def _number(key: str, value):
     """The JSON-ready number for a metric value, or TypeError."""
+    if isinstance(value, dict):
+        raise TypeError(f"metric {key!r} is a {type(value).__name__}; only plain dicts are flattened")
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -273,12 +275,15 @@ def _flatten_metrics(metrics: dict, prefix: str, out: dict) -> None:
         if not isinstance(key, str):
             raise TypeError(f"metric names must be strings, not {type(key).__name__} ({key!r})")
         name = f"{prefix}/{key}" if prefix else key
-        if isinstance(value, dict):
-            _flatten_metrics(value, name, out)
-            continue
         if name in _RESERVED_KEYS:
             raise ValueError(f"{name!r} is reserved in metrics lines; pass step=... to log() instead")
-        out[name] = _number(name, value)
+        kind = type(value)
+        if kind is float:  # the common case, checked first: log() is called in training loops
+            out[name] = value
+        elif kind is dict:
+            _flatten_metrics(value, name, out)
+        else:
+            out[name] = _number(name, value)
 
 
 class Config(dict):
@@ -507,13 +512,14 @@ class Run:
                 step = int(step.__index__())  # ints and NumPy integers, not floats
             except (AttributeError, TypeError):
                 raise TypeError(f"step must be an integer, not {type(step).__name__} ({step!r})") from None
+        # One lock around numbering and buffering keeps lines from several threads in step order.
         with self._step_lock:
             if step is None:
                 step = self._step + 1
             self._step = step
-        line = {"type": "metrics", "step": step, "time": time.time()}
-        line.update(values)
-        self._writer.write_line(json.dumps(line) + "\n")
+            line = {"type": "metrics", "step": step, "time": time.time()}
+            line.update(values)
+            self._writer.write_line(json.dumps(line) + "\n")
 
     def flush(self) -> None:
         """Writes buffered metric lines now."""

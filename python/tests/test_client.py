@@ -244,7 +244,7 @@ class AtomicWriteTest(ProjectTestCase):
 
         t = threading.Thread(target=reader)
         t.start()
-        for n in range(1, 150):
+        for n in range(1, 60):
             ox._write_json_atomic(path, dict(big, n=n))
         stop.set()
         t.join()
