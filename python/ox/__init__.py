@@ -71,6 +71,9 @@ __version__ = "0.1.0"
 
 #: Seconds between flushes of buffered metric lines (the most a killed process loses).
 FLUSH_INTERVAL_S = 1.0
+#: Seconds of silence after which a standalone run touches its metrics file: the file's
+#: mtime is the heartbeat by which ox tells a live run on another host from a crashed one.
+HEARTBEAT_INTERVAL_S = 60.0
 
 _RESERVED_KEYS = frozenset({"type", "step", "time"})
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -306,16 +309,19 @@ class _MetricsWriter:
     ``write`` to an ``O_APPEND`` descriptor (so concurrent writers never interleave inside a
     line) once a second has passed since the last write, by a daemon thread when the
     script is busy elsewhere, and on ``flush``/``close``. A failing write (disk full) is
-    reported once on stderr and never raised into the training loop."""
+    reported once on stderr and never raised into the training loop. With ``heartbeat_s``,
+    the thread also touches the file after that many seconds without a write."""
 
-    def __init__(self, path: str, interval_s: float = FLUSH_INTERVAL_S):
+    def __init__(self, path: str, interval_s: float = FLUSH_INTERVAL_S, heartbeat_s: float | None = None):
         self.path = path
         self.interval_s = interval_s
+        self.heartbeat_s = heartbeat_s
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._buf: list = []
         # Re-entrant: the SIGTERM handler may run while the main thread is inside a flush.
         self._lock = threading.RLock()
         self._last_flush = time.monotonic()
+        self._last_write = self._last_flush
         self._reported_error = False
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._flush_periodically, name="ox-metrics-flush", daemon=True)
@@ -338,6 +344,7 @@ class _MetricsWriter:
         if not self._buf or self._fd is None:
             return
         lines, self._buf = self._buf, []
+        self._last_write = self._last_flush
         view = memoryview("".join(lines).encode("utf-8"))
         try:
             while view:
@@ -351,10 +358,18 @@ class _MetricsWriter:
     def _flush_periodically(self) -> None:
         # Waking twice per interval keeps a line in memory for at most about one interval,
         # even when the script never calls log() again.
+        last_beat = time.monotonic()
         while not self._closed.wait(self.interval_s / 2):
             with self._lock:
                 if self._buf and time.monotonic() - self._last_flush >= self.interval_s / 2:
                     self._flush_locked()
+            now = time.monotonic()
+            if self.heartbeat_s is not None and now - max(last_beat, self._last_write) >= self.heartbeat_s:
+                last_beat = now
+                try:
+                    os.utime(self.path)
+                except OSError:
+                    pass
 
     def reset_after_fork(self) -> None:
         """In a forked child: new lock, no inherited lines (the parent writes those), and
@@ -490,7 +505,8 @@ class Run:
             if _extra:
                 self._record.update(_extra)
             _write_json_atomic(self.run_json_path, self._record)
-            self._writer = _MetricsWriter(self.metrics_path)
+            # Attached runs need no heartbeat of ours: the supervisor writes system samples.
+            self._writer = _MetricsWriter(self.metrics_path, heartbeat_s=HEARTBEAT_INTERVAL_S)
         self.params = self.config
         _register(self)
 

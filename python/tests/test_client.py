@@ -323,6 +323,19 @@ class FlushTimingTest(ProjectTestCase):
         run.flush()
         self.assertEqual(len(self.read_metrics(path=run.metrics_path)), 2)
 
+    def test_an_idle_standalone_run_touches_its_metrics_file_as_a_heartbeat(self):
+        writer = ox._MetricsWriter(os.path.join(self.root, "m.jsonl"), interval_s=0.1, heartbeat_s=0.2)
+        self.addCleanup(writer.close)
+        os.utime(writer.path, (1000, 1000))
+        deadline = time.monotonic() + 5
+        while os.path.getmtime(writer.path) == 1000:
+            self.assertLess(time.monotonic(), deadline, "no heartbeat within 5 s")
+            time.sleep(0.05)
+        self.assertEqual(os.path.getsize(writer.path), 0)
+        run = ox.init()
+        run.finish()
+        self.assertEqual(run._writer.heartbeat_s, ox.HEARTBEAT_INTERVAL_S)
+
 
 class ProcessLifecycleTest(ProjectTestCase):
     """Whole scripts in subprocesses: exit paths without `with`, signals, durability."""
@@ -474,6 +487,7 @@ class AttachedModeTest(ProjectTestCase):
             expected = {"lr": 0.1, "seed": 1, "model": {"dim": 64, "layers": 12}}
             self.assertEqual(run.config, expected)
             self.assertEqual(run.params["lr"], 0.1)
+            self.assertIsNone(run._writer.heartbeat_s)  # the supervisor's samples are the heartbeat
             run.log({"loss": 0.5}, step=1)
         self.assertEqual(self.run_ids(), [])
         lines = self.read_metrics(path=metrics)
