@@ -1,7 +1,6 @@
 """The demo training script (examples/demo/train.py) trains for real and logs through the client."""
 
 import os
-import sys
 import unittest
 
 from support import PACKAGE_ROOT, ProjectTestCase
