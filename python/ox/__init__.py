@@ -547,14 +547,14 @@ class Run:
         """Flushes metrics and ends the run: ``completed`` (exit code 0) unless ``status``
         or a non-zero ``exit_code`` says otherwise. Calling it again does nothing. Under
         ``ox run`` only the metrics are flushed: the supervisor records the status."""
-        with self._finish_lock:
-            if self._finished:
-                return
-            self._finished = True
         if status is None:
             status = "completed" if not exit_code else "failed"
         if status not in ("completed", "failed", "killed", "crashed"):
             raise ValueError(f"unknown final status {status!r}")
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
         if exit_code is None:
             exit_code = {"completed": 0, "killed": 143}.get(status, 1)
         if os.getpid() != self._owner_pid:

@@ -221,8 +221,12 @@ class StandaloneRunTest(ProjectTestCase):
         run = ox.init()
         run.finish(exit_code=2)
         self.assertEqual(self.read_run(run.id)["status"], "failed")
+        run = ox.init()
         with self.assertRaises(ValueError):
-            ox.init().finish(status="done")
+            run.finish(status="done")
+        self.assertFalse(run.finished)  # a bad call leaves the run open for a good one
+        run.finish(status="killed")
+        self.assertEqual(self.read_run(run.id)["exit_code"], 143)
 
 
 class AtomicWriteTest(ProjectTestCase):
