@@ -311,7 +311,7 @@ class FlushTimingTest(ProjectTestCase):
         self.assertEqual(os.path.getsize(path), 0, "a line was written at once: not buffered")
         logged = time.monotonic()
         while os.path.getsize(path) == 0:
-            self.assertLess(time.monotonic() - logged, 1.2, "the line stayed in memory for over a second")
+            self.assertLess(time.monotonic() - logged, 1.5, "the line stayed in memory for well over a second")
             time.sleep(0.02)
 
     def test_logging_flushes_when_the_last_write_is_over_a_second_old(self):
