@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Create a `.ox/` project in the current directory.
     Init(commands::init::Args),
+    /// Run a command as a tracked run: `ox run [-s STUDY] [-n NAME] [-p K=V]... -- CMD...`.
+    Run(commands::run::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -38,6 +40,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
+        Command::Run(args) => commands::run::run(args),
     };
     exit::report(result)
 }

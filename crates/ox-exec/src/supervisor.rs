@@ -420,6 +420,7 @@ fn control(group: &dyn ProcessGroup, grace: Duration, rx: &mpsc::Receiver<Event>
     const POLL: Duration = Duration::from_millis(20);
     let mut interrupted: Option<i32> = None;
     let mut kill_at: Option<Instant> = None;
+    let mut term_sent = false;
     let mut exited = false;
     loop {
         let event = if exited {
@@ -433,13 +434,13 @@ fn control(group: &dyn ProcessGroup, grace: Duration, rx: &mpsc::Receiver<Event>
                 }
             }
         } else {
-            // A vanished sender means the supervisor stopped waiting: treat it as an exit.
             let timeout = kill_at.map_or(Duration::from_secs(3600), |t| {
                 t.saturating_duration_since(Instant::now())
             });
             match rx.recv_timeout(timeout) {
                 Ok(e) => Some(e),
                 Err(RecvTimeoutError::Timeout) => None,
+                // The supervisor stopped waiting: treat it as the command's exit.
                 Err(RecvTimeoutError::Disconnected) => Some(Event::CommandExited),
             }
         };
@@ -448,25 +449,30 @@ fn control(group: &dyn ProcessGroup, grace: Duration, rx: &mpsc::Receiver<Event>
                 interrupted = Some(sig);
                 // Ctrl-C stays a Ctrl-C (Python raises KeyboardInterrupt and cleans up);
                 // SIGTERM and SIGHUP become SIGTERM (a hangup may be ignored, e.g. nohup).
-                group.signal(if sig == libc::SIGINT {
+                let forward = if sig == libc::SIGINT {
                     sig
                 } else {
                     libc::SIGTERM
-                });
+                };
+                group.signal(forward);
+                term_sent |= forward == libc::SIGTERM;
                 kill_at = Some(Instant::now() + grace);
             }
             Some(Event::Signal(_)) => group.signal(libc::SIGKILL),
-            Some(Event::CommandExited) => {
+            Some(Event::CommandExited) if !exited => {
                 exited = true;
                 if !group.alive() {
                     return interrupted;
                 }
-                if kill_at.is_none() {
+                // The main process is gone but left processes behind (or they ignore the
+                // forwarded SIGINT, as background jobs of a shell script do): stop them.
+                if !term_sent {
                     group.signal(libc::SIGTERM);
-                    kill_at = Some(Instant::now() + grace);
+                    term_sent = true;
                 }
+                kill_at = kill_at.or_else(|| Some(Instant::now() + grace));
             }
-            None => {}
+            Some(Event::CommandExited) | None => {}
         }
         let now = Instant::now();
         if kill_at.is_some_and(|t| now >= t) {

@@ -424,3 +424,25 @@ fn controller_stops_leftovers_after_a_normal_exit() {
     );
     assert!(clean.sent.lock().unwrap().is_empty());
 }
+
+#[test]
+fn controller_terminates_leftovers_that_ignore_the_interrupt() {
+    // Like `sh -c 'sleep 300 & wait'`: the background sleep ignores SIGINT, so once the
+    // shell has exited, the leftover gets SIGTERM right away instead of waiting the grace.
+    let group = Arc::new(FakeGroup {
+        fatal: vec![libc::SIGTERM],
+        ..FakeGroup::default()
+    });
+    let started = Instant::now();
+    let got = run_controller(
+        group.clone(),
+        Duration::from_secs(60),
+        vec![(0, Event::Signal(libc::SIGINT)), (10, Event::CommandExited)],
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(got, Some(libc::SIGINT));
+    assert_eq!(
+        *group.sent.lock().unwrap(),
+        vec![libc::SIGINT, libc::SIGTERM]
+    );
+}

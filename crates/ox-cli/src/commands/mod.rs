@@ -1,3 +1,4 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
 pub mod init;
+pub mod run;
