@@ -1,4 +1,8 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
+pub mod demo;
 pub mod init;
+pub mod ls;
+pub mod reindex;
 pub mod run;
+pub mod show;
