@@ -4,4 +4,5 @@ pub mod demo;
 pub mod init;
 pub mod ls;
 pub mod reindex;
+pub mod run;
 pub mod show;
