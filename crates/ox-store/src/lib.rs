@@ -17,6 +17,7 @@
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
 
 mod liveness;
+mod query;
 mod read;
 mod refresh;
 mod schema;
@@ -57,6 +58,9 @@ pub enum StoreError {
         reference: String,
         candidates: Vec<String>,
     },
+    /// A query (`--where`, `ox query`) does not parse or names unknown fields.
+    #[error(transparent)]
+    Query(#[from] ox_query::QueryError),
     /// A run in the catalog has a JSON column that no longer parses (a corrupt cache).
     #[error("catalog entry for run {id} is corrupt: {source}; run `ox reindex`")]
     CorruptEntry {
