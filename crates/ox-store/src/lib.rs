@@ -97,7 +97,11 @@ pub struct Catalog {
     processes: Box<dyn ProcessTable>,
     stale_after: Duration,
     last_refresh: RefreshReport,
+    progress: ProgressFn,
 }
+
+/// Called during a large refresh with (runs read so far, runs to read).
+pub type ProgressFn = Box<dyn FnMut(usize, usize)>;
 
 impl Catalog {
     /// Opens (creating or rebuilding as needed) the catalog and refreshes it from the files.
@@ -109,11 +113,34 @@ impl Catalog {
         )
     }
 
+    /// [`Catalog::open`], reporting the progress of a large refresh (thousands of runs to
+    /// read, e.g. the first open after `ox.db` was deleted).
+    pub fn open_with_progress(
+        project: &Project,
+        progress: ProgressFn,
+    ) -> Result<Catalog, StoreError> {
+        Self::build(
+            project,
+            Box::new(LocalProcesses::new()),
+            DEFAULT_STALE_AFTER,
+            progress,
+        )
+    }
+
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
         processes: Box<dyn ProcessTable>,
         stale_after: Duration,
+    ) -> Result<Catalog, StoreError> {
+        Self::build(project, processes, stale_after, Box::new(|_, _| {}))
+    }
+
+    fn build(
+        project: &Project,
+        processes: Box<dyn ProcessTable>,
+        stale_after: Duration,
+        progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
         let db = project.db_path();
         let conn = match open_db(&db) {
@@ -131,6 +158,7 @@ impl Catalog {
             processes,
             stale_after,
             last_refresh: RefreshReport::default(),
+            progress,
         };
         catalog.refresh()?;
         Ok(catalog)
@@ -155,6 +183,7 @@ impl Catalog {
             self.processes.as_ref(),
             self.stale_after,
             scope,
+            &mut *self.progress,
         )?;
         self.last_refresh = report.clone();
         Ok(report)

@@ -89,6 +89,7 @@ pub fn refresh(
     processes: &dyn ProcessTable,
     stale_after: Duration,
     scope: Scope<'_>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<RefreshReport, StoreError> {
     let db = project.db_path();
     let sql = |e| sql_err(&db, e);
@@ -131,8 +132,21 @@ pub fn refresh(
             (candidates, removed, true)
         }
     };
+    // Past this many runs to read, dropping and rebuilding the secondary indexes wins.
+    const BULK_THRESHOLD: usize = 2000;
+    let bulk = candidates.len() >= BULK_THRESHOLD;
+    if bulk {
+        for (name, _) in crate::schema::BULK_INDEXES {
+            tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
+                .map_err(sql)?;
+        }
+    }
     let mut incomplete_dir = false;
-    for id in candidates {
+    let total = candidates.len();
+    for (done, id) in candidates.into_iter().enumerate() {
+        if total >= BULK_THRESHOLD && done % 512 == 0 {
+            progress(done, total);
+        }
         let json_path = project.run_json_path(&id);
         let Some((json_stamp, _)) = stamp(&json_path) else {
             if delete_run(&tx, id.as_str()).map_err(sql)? {
@@ -157,6 +171,14 @@ pub fn refresh(
                 report.updated += 1;
             }
             Err(warning) => report.warnings.push(warning),
+        }
+    }
+    if total >= BULK_THRESHOLD {
+        progress(total, total);
+    }
+    if bulk {
+        for (_, create) in crate::schema::BULK_INDEXES {
+            tx.execute_batch(create).map_err(sql)?;
         }
     }
     for gone in &removed {
@@ -400,13 +422,14 @@ fn write_run(
     let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET name=excluded.name, study=excluded.study, status=excluded.status,
            created=excluded.created, started=excluded.started, ended=excluded.ended, duration=excluded.duration,
            exit_code=excluded.exit_code, host=excluded.host, source_key=excluded.source_key, json=excluded.json",
-        params![
+        )?
+        .execute(params![
             run.id.as_str(),
             run.name,
             run.study,
@@ -421,14 +444,15 @@ fn write_run(
             json
         ],
     )?;
-    let rid: i64 = tx.query_row(
-        "SELECT rid FROM runs WHERE id = ?1",
-        [run.id.as_str()],
-        |r| r.get(0),
-    )?;
-    tx.execute("DELETE FROM tags WHERE rid = ?1", [rid])?;
-    tx.execute("DELETE FROM params WHERE rid = ?1", [rid])?;
-    tx.execute("DELETE FROM metrics WHERE rid = ?1", [rid])?;
+    let rid: i64 = tx
+        .prepare_cached("SELECT rid FROM runs WHERE id = ?1")?
+        .query_row([run.id.as_str()], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM tags WHERE rid = ?1")?
+        .execute([rid])?;
+    tx.prepare_cached("DELETE FROM params WHERE rid = ?1")?
+        .execute([rid])?;
+    tx.prepare_cached("DELETE FROM metrics WHERE rid = ?1")?
+        .execute([rid])?;
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO tags (rid, tag) VALUES (?1, ?2)")?;
         for tag in &run.tags {
@@ -466,11 +490,12 @@ fn write_run(
         }
     }
     let pid_start_ticks = run.extra.get("pid_start_ticks").and_then(Value::as_u64);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
            metrics_state, raw_status, pid, pid_start_ticks, host)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+        )?
+        .execute(params![
             run.id.as_str(),
             json_stamp.size,
             json_stamp.mtime_ns,

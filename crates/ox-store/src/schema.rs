@@ -79,3 +79,22 @@ pub enum MigrateOutcome {
     /// The database was written by a newer ox; it must be rebuilt.
     TooNew,
 }
+
+/// Secondary indexes of the tables a refresh writes most (name, definition). A large
+/// refresh drops them and builds them again afterwards: one sorted bulk build is far
+/// cheaper than millions of random insertions into them.
+pub const BULK_INDEXES: &[(&str, &str)] = &[
+    (
+        "params_key_num",
+        "CREATE INDEX params_key_num ON params(key, num)",
+    ),
+    (
+        "params_key_text",
+        "CREATE INDEX params_key_text ON params(key, text)",
+    ),
+    (
+        "metrics_key_last",
+        "CREATE INDEX metrics_key_last ON metrics(key, last)",
+    ),
+    ("tags_tag", "CREATE INDEX tags_tag ON tags(tag)"),
+];
