@@ -31,6 +31,32 @@ impl GpuProbe for NoGpu {
     }
 }
 
+/// A probe created on first use, so that loading the driver library happens on the sampler
+/// thread and never delays the start or end of a run.
+pub struct LazyGpu<F: FnOnce() -> Box<dyn GpuProbe> + Send> {
+    factory: Option<F>,
+    probe: Option<Box<dyn GpuProbe>>,
+}
+
+impl<F: FnOnce() -> Box<dyn GpuProbe> + Send> LazyGpu<F> {
+    /// Wraps the function that makes the real probe.
+    pub fn new(factory: F) -> Self {
+        LazyGpu {
+            factory: Some(factory),
+            probe: None,
+        }
+    }
+}
+
+impl<F: FnOnce() -> Box<dyn GpuProbe> + Send> GpuProbe for LazyGpu<F> {
+    fn sample(&mut self, pids: &[u32]) -> Option<GpuSample> {
+        if let Some(make) = self.factory.take() {
+            self.probe = Some(make());
+        }
+        self.probe.as_mut()?.sample(pids)
+    }
+}
+
 /// The GPU probe to use on this machine: NVML when it loads and sees at least one device,
 /// else [`NoGpu`].
 pub fn detect() -> Box<dyn GpuProbe> {

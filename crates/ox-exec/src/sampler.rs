@@ -19,6 +19,9 @@ use crate::seams::{Clock, unix_secs};
 /// Default time between two samples.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 
+/// The longest wait for the first sample.
+const FIRST_SAMPLE_AFTER: Duration = Duration::from_millis(500);
+
 /// One line of the system file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SystemSample {
@@ -149,13 +152,13 @@ impl TreeSampler {
 /// A sampler running on its own thread; [`SamplerThread::stop`] ends it and returns peaks.
 pub struct SamplerThread {
     stop: mpsc::Sender<()>,
-    handle: JoinHandle<Peaks>,
+    handle: JoinHandle<(Peaks, Option<std::io::Error>)>,
 }
 
 impl SamplerThread {
     /// Starts sampling every `interval` into `path` (appending one line per sample). Write
-    /// errors are reported once on stderr and sampling goes on: a full disk must not kill a
-    /// training run.
+    /// errors do not stop sampling (a full disk must not kill a training run); the first one
+    /// is returned by [`SamplerThread::stop`].
     pub fn spawn(
         mut sampler: TreeSampler,
         path: PathBuf,
@@ -171,9 +174,10 @@ impl SamplerThread {
         let handle = std::thread::Builder::new()
             .name("ox-sampler".into())
             .spawn(move || {
-                let mut warned = false;
+                let mut first_error = None;
                 let mut line = Vec::with_capacity(256);
-                let mut next = Instant::now() + interval;
+                // The first sample comes early so that short runs get one too.
+                let mut next = Instant::now() + interval.min(FIRST_SAMPLE_AFTER);
                 while let Err(RecvTimeoutError::Timeout) =
                     rx.recv_timeout(next.saturating_duration_since(Instant::now()))
                 {
@@ -184,21 +188,18 @@ impl SamplerThread {
                     line.clear();
                     if serde_json::to_writer(&mut line, &sample).is_ok() {
                         line.push(b'\n');
-                        if let Err(e) = file.write_all(&line)
-                            && !warned
-                        {
-                            eprintln!("ox: warning: cannot write resource samples: {e}");
-                            warned = true;
+                        if let Err(e) = file.write_all(&line) {
+                            first_error.get_or_insert(e);
                         }
                     }
                 }
-                sampler.peaks()
+                (sampler.peaks(), first_error)
             })?;
         Ok(SamplerThread { stop, handle })
     }
 
-    /// Stops the thread and returns the peaks it saw.
-    pub fn stop(self) -> Peaks {
+    /// Stops the thread and returns the peaks it saw and the first write error, if any.
+    pub fn stop(self) -> (Peaks, Option<std::io::Error>) {
         let _ = self.stop.send(());
         self.handle.join().unwrap_or_default()
     }
@@ -337,7 +338,8 @@ mod tests {
         .unwrap();
         std::thread::sleep(Duration::from_millis(150));
         let started = Instant::now();
-        let peaks = t.stop();
+        let (peaks, error) = t.stop();
+        assert!(error.is_none());
         assert!(started.elapsed() < Duration::from_millis(100));
         assert_eq!(peaks.rss_bytes, Some(7));
         let text = std::fs::read_to_string(&path).unwrap();

@@ -1,9 +1,10 @@
 //! `ox run`: run a command as a tracked run (see `ox_exec::Supervisor`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use ox_exec::{ExecError, RunRequest, Supervisor};
+use ox_exec::{ExecError, RunRequest, Stream, Supervisor};
 use serde_json::Map;
 
 use crate::{CliError, Outcome, output};
@@ -60,6 +61,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             ox_exec::sampler::DEFAULT_INTERVAL,
         )?,
         kill_grace: seconds_from_env("OX_KILL_GRACE", ox_exec::DEFAULT_KILL_GRACE)?,
+        console: Some(Arc::new(|stream| match stream {
+            Stream::Stdout => Box::new(std::io::stdout()),
+            Stream::Stderr => Box::new(std::io::stderr()),
+        })),
         ..Supervisor::default()
     };
     let request = RunRequest {
@@ -84,6 +89,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     eprintln!("ox: run {id} started");
     match prepared.execute(None) {
         Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("ox: warning: run {id}: {warning}");
+            }
             let status = outcome.run.status;
             if status != ox_core::Status::Completed {
                 eprintln!("ox: run {id} {status} (exit code {})", outcome.exit_code);
