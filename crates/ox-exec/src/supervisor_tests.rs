@@ -96,7 +96,8 @@ impl Executor for FakeExecutor {
 }
 
 /// Records what the supervisor shows on the console: (is stdout, bytes).
-struct Recorder(Arc<Mutex<Vec<(bool, Vec<u8>)>>>, bool);
+type Shown = Arc<Mutex<Vec<(bool, Vec<u8>)>>>;
+struct Recorder(Shown, bool);
 impl std::io::Write for Recorder {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().push((self.1, b.to_vec()));
@@ -201,7 +202,7 @@ fn completed_run_records_everything() {
     let p = process(exit, b"epoch 1 loss=0.5\nepoch 2 loss=0.25\n");
     let env_seen = p.env_seen.clone();
     let mut sup = supervisor(Some(p), None, true);
-    let shown = Arc::new(Mutex::new(Vec::<(bool, Vec<u8>)>::new()));
+    let shown: Shown = Arc::default();
     let shown2 = shown.clone();
     sup.console = Some(Arc::new(move |stream| {
         Box::new(Recorder(shown2.clone(), stream == Stream::Stdout))
