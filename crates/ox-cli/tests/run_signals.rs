@@ -177,3 +177,34 @@ fn sigkill_of_the_supervisor_takes_the_command_with_it() {
     ));
     assert!(log.contains("before\n"), "{log:?}");
 }
+
+#[test]
+fn a_closed_console_does_not_stop_the_run() {
+    let p = TestProject::new();
+    let mut ox = p.spawn_ox(
+        &[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 0.3; echo second; echo done > done.txt",
+        ],
+        &[],
+    );
+    // Like `ox run ... | head -1`: the reader goes away after the first line.
+    let mut stdout = ox.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"first\n");
+    drop(stdout);
+    let status = wait_with_limit(&mut ox, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(p.read("done.txt"), "done\n");
+    let run = p.only_run();
+    assert_eq!(run["status"], "completed");
+    let log = p.read(&format!(
+        ".ox/runs/{}/stdout.log",
+        run["id"].as_str().unwrap()
+    ));
+    assert_eq!(log, "first\nsecond\n");
+}

@@ -63,8 +63,9 @@ pub struct Supervisor {
     /// Where the command's output is shown live, per stream (`None`: only saved). `ox run`
     /// passes its own stdout and stderr; the library itself never prints.
     pub console: Option<ConsoleFactory>,
-    /// Catch SIGINT/SIGTERM/SIGHUP and forward them to the command's group (process-wide
-    /// handlers: only for a process that supervises one run at a time, like `ox run`).
+    /// Catch SIGINT/SIGTERM/SIGHUP and forward them to the command's group, and ignore
+    /// SIGPIPE (process-wide settings: only for a process that supervises one run at a time,
+    /// like `ox run`).
     pub handle_signals: bool,
     pub process_table: TableFactory,
     pub gpu: GpuFactory,
@@ -121,6 +122,14 @@ impl Supervisor {
         }
         let id = self.ids.next_id();
         let signals = if self.handle_signals {
+            // A closed console (`ox run ... | head`) must not kill the supervisor and orphan
+            // the record: writes to it then fail with EPIPE, the output goes on being saved
+            // and the command keeps running. The command itself gets the default back (std
+            // resets SIGPIPE in the child).
+            // SAFETY: setting a disposition to SIG_IGN has no preconditions.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            }
             Some(
                 signal_hook::iterator::Signals::new(STOP_SIGNALS).map_err(|source| {
                     ExecError::Os {

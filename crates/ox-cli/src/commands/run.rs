@@ -87,7 +87,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     let id = run.id.clone();
     eprintln!("ox: run {id} started");
-    match prepared.execute(None) {
+    match prepared.execute(line_observer(&project)) {
         Ok(outcome) => {
             for warning in &outcome.warnings {
                 eprintln!("ox: warning: run {id}: {warning}");
@@ -149,4 +149,12 @@ fn seconds_from_env(var: &str, default: Duration) -> Result<Duration, CliError> 
             ))
             .hint(format!("unset {var} or set it to e.g. 2 or 0.5"))
         })
+}
+
+/// The observer that turns printed lines into metrics (e.g. from log patterns in
+/// `.ox/config.toml`); none yet. Return `Some(Box::new(...))` here: any
+/// `FnMut(ox_exec::Stream, &str) -> Option<ox_exec::ObservedMetrics> + Send` closure works,
+/// and what it returns is appended to the run's metrics file.
+fn line_observer(_project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
+    None
 }
