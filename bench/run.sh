@@ -60,4 +60,16 @@ print(f"sampling: {per_sample_ms:.3f} ms CPU per sample ({samples} samples in {s
       f"{procs} processes in /proc); at the default 2 s interval that is "
       f"{per_sample_ms/2000*100:.4f}% of one core")
 print(f"supervisor CPU for a {secs} s run without sampling: {idle_cpu*1e3:.1f} ms")
+
+# End of a run with a big metrics file: ox merges declared params from it.
+lines = 1_000_000
+with open("big.jsonl", "w") as f:
+    f.write('{"type":"params","params":{"lr":0.1}}\n')
+    for i in range(lines):
+        f.write(f'{{"type":"metrics","step":{i},"time":1700000000.5,"loss":{1/(i+1):.6f},"acc":0.5}}\n')
+size_mb = os.path.getsize("big.jsonl") / 1e6
+plain, _ = wall(["sh", "-c", "cat big.jsonl > copy.jsonl"], 5)
+sup, _ = wall([ox, "run", "--", "sh", "-c", 'cat big.jsonl >> "$OX_METRICS_FILE"'], 5)
+print(f"run writing {lines} metrics lines ({size_mb:.0f} MB): ox run median {sup*1e3:.0f} ms vs "
+      f"plain copy {plain*1e3:.0f} ms; end-of-run params scan ≈ {(sup-plain)*1e3:.0f} ms")
 EOF
