@@ -28,6 +28,8 @@ enum Command {
     Run(commands::run::Args),
     /// List runs.
     Ls(commands::ls::Args),
+    /// Select runs with the query language: `ox query "lr < 1e-3 ORDER BY metrics.loss"`.
+    Query(commands::query::Args),
     /// Show one run: params, metric summaries with trends, provenance, files.
     Show(commands::show::Args),
     /// Rebuild the catalog (`.ox/ox.db`) from the run files.
@@ -51,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Ls(args) => commands::ls::run(args),
+        Command::Query(args) => commands::query::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Demo(args) => commands::demo::run(args),

@@ -77,6 +77,13 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
         StoreError::AmbiguousRun { .. } => {
             CliError::usage(e).hint("use more characters of the id, or study/name")
         }
+        StoreError::Query(ref q) => {
+            let hint = q
+                .hint
+                .clone()
+                .unwrap_or_else(|| "see `ox query --help`".into());
+            CliError::usage(e).hint(hint)
+        }
         StoreError::CorruptEntry { .. } => {
             CliError::failed(e).hint("run `ox reindex` to rebuild the catalog")
         }

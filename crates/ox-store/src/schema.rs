@@ -47,6 +47,12 @@ CREATE TABLE file_state (
   pid INTEGER, pid_start_ticks INTEGER, host TEXT
 ) WITHOUT ROWID;
 "#,
+    // 2: small key/value facts about the catalog itself (e.g. the runs/ directory stamp).
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+    // 3: the refresh's look-up of unfinished runs and the default listing order, without
+    // scanning 100k rows.
+    "CREATE INDEX file_state_unfinished ON file_state(raw_status) WHERE raw_status IN ('queued', 'running');
+     CREATE INDEX runs_created ON runs(created, id);",
 ];
 
 /// Errors of opening or migrating the catalog database.

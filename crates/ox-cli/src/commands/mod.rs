@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod init;
 pub mod ls;
+pub mod query;
 pub mod reindex;
 pub mod run;
 pub mod show;

@@ -1,0 +1,154 @@
+//! `ox query`: select runs with the query language; also the `--where` of other commands.
+
+use ox_query::ast::{Expr, Literal, Name, OrderKey, Query, Segment, Value};
+use ox_query::{CmpOp, CompiledQuery, Field, QueryError, Span, Summary};
+use ox_store::{Catalog, RunView, StoreError};
+
+use crate::output::{Format, open_catalog, split_columns, store_error};
+use crate::runs_output::{default_columns, print_runs};
+use crate::{CliError, Outcome};
+
+/// Arguments of `ox query`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  ox query \"study = 'sparse-attention' AND status = 'completed' ORDER BY lr\"
+  ox query \"metrics.loss.min < 0.5 AND lr IN (1e-3, 3e-4) ORDER BY metrics.loss LIMIT 5\"
+  ox query \"'baseline' IN tags AND created > '2026-01-01'\" --format json
+  ox query \"metrics.\\`train/loss\\` < 0.3 AND duration > '10m'\"
+
+Names: run fields (id name study status created started ended duration exit_code host
+tags), params (params.model.layers, or bare lr), metrics (metrics.loss = last value;
+metrics.loss.min|max|first|last|mean|count|last_step). Operators: = != <> < <= > >=, AND,
+OR, NOT, IN (...), LIKE ('%' any, '_' one character), BETWEEN a AND b, IS [NOT] NULL.
+A run lacking a field matches neither a comparison on it nor its NOT, and sorts last.")]
+pub struct Args {
+    /// The query (words are joined with spaces); empty selects all runs.
+    #[arg(value_name = "EXPR")]
+    pub expr: Vec<String>,
+    /// Columns to show, comma-separated (e.g. `id,name,lr,metrics.loss.min`).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// Prints the runs the query selects.
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let catalog = open_catalog()?;
+    let expr = args.expr.join(" ");
+    let query = ox_query::parse(&expr).map_err(|e| query_error(&expr, e))?;
+    let (views, compiled) = select(&catalog, &query, &expr)?;
+    print(&views, &compiled, &args.columns, args.format)
+}
+
+/// Prints `views` selected by `compiled`: `columns` when given, else identity, the params
+/// that vary, and the metrics the query mentions.
+pub fn print(
+    views: &[RunView],
+    compiled: &CompiledQuery,
+    columns: &[String],
+    format: Option<Format>,
+) -> Result<Outcome, CliError> {
+    let columns = match split_columns(columns) {
+        c if c.is_empty() => default_columns(views, &metric_columns(compiled)),
+        c => c,
+    };
+    let format = Format::or_default(format);
+    if views.is_empty() && format == Format::Table {
+        eprintln!("no runs match");
+        return Ok(Outcome::Success);
+    }
+    print_runs(&mut std::io::stdout().lock(), views, format, &columns)
+        .map_err(|e| CliError::failed(anyhow::Error::from(e)))?;
+    Ok(Outcome::Success)
+}
+
+/// The metric columns a query mentions, as `RunView::value` keys (`metrics.train/loss.min`).
+pub fn metric_columns(compiled: &CompiledQuery) -> Vec<String> {
+    compiled
+        .fields
+        .iter()
+        .filter_map(|f| match f {
+            Field::Metric {
+                key,
+                summary: Summary::Last,
+            } => Some(format!("metrics.{key}")),
+            Field::Metric { key, summary } => Some(format!("metrics.{key}.{}", summary.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Compiles `query` against the catalog's names and loads the runs it selects. `text` is
+/// what the user typed, for errors.
+pub fn select(
+    catalog: &Catalog,
+    query: &Query,
+    text: &str,
+) -> Result<(Vec<RunView>, CompiledQuery), CliError> {
+    let keys = catalog.known_keys().map_err(store_error)?;
+    let compiled = ox_query::compile_query(query, &keys).map_err(|e| query_error(text, e))?;
+    let views = catalog.query_compiled(&compiled).map_err(|e| match e {
+        StoreError::Query(e) => query_error(text, e),
+        other => store_error(other),
+    })?;
+    Ok((views, compiled))
+}
+
+/// A query error as the user sees it: the message, the query with a caret under the
+/// offending part, and a hint (exit 2).
+pub fn query_error(text: &str, e: QueryError) -> CliError {
+    let hint = e.hint.clone();
+    let err = CliError::usage(anyhow::anyhow!("{}", e.render(text)));
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+/// Adds `field = value` to a query's condition (for `--study`/`--status` beside `--where`).
+pub fn and_equals(query: &mut Query, field: &str, value: &str) {
+    let span = Span::default();
+    let cond = Expr::Compare {
+        name: Name {
+            segments: vec![Segment {
+                text: field.to_string(),
+                quoted: false,
+                span,
+            }],
+            span,
+        },
+        op: CmpOp::Eq,
+        value: Literal {
+            value: Value::Str(value.to_string()),
+            span,
+        },
+    };
+    query.filter = Some(match query.filter.take() {
+        None => cond,
+        Some(Expr::And(mut parts)) => {
+            parts.push(cond);
+            Expr::And(parts)
+        }
+        Some(other) => Expr::And(vec![other, cond]),
+    });
+}
+
+/// Parses a `--sort [-]KEY` into a sort key of the query language.
+pub fn sort_key(spec: &str) -> Result<OrderKey, CliError> {
+    let (key, descending) = match spec.strip_prefix('-') {
+        Some(k) => (k, true),
+        None => (spec, false),
+    };
+    let text = format!("ORDER BY {key}");
+    let parsed = ox_query::parse(&text).map_err(|e| query_error(&text, e))?;
+    match parsed.order_by.into_iter().next() {
+        Some(k) if parsed.filter.is_none() && parsed.limit.is_none() => Ok(OrderKey {
+            name: k.name,
+            descending,
+        }),
+        _ => Err(CliError::usage(anyhow::anyhow!("bad --sort key {spec:?}"))
+            .hint("--sort takes one name, `-` in front to sort descending: --sort -metrics.loss")),
+    }
+}

@@ -1,0 +1,686 @@
+//! Resolved query → SQL over the catalog schema, with every user value bound as a parameter.
+//!
+//! Three-valued logic without SQL `NOT`: a run that lacks a field (or holds a JSON null
+//! there) matches neither a comparison on it nor that comparison's negation. So `NOT` is
+//! pushed down to the leaves (De Morgan), where each leaf knows both its "true" condition
+//! and its "definitely false" condition. Each leaf is a set test such as
+//! `r.rid IN (SELECT rid FROM params WHERE key = ? AND num > ?)`, which SQLite answers
+//! from the `(key, num)` index.
+
+use crate::ast::{Expr, Literal, Query, Value};
+use crate::error::{QueryError, Span};
+use crate::lexer::{CmpOp, Number};
+use crate::resolve::{Field, KnownKeys, RunField, Summary, resolve};
+
+/// A value bound to a `?` of the generated SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// A piece of SQL and the values for its `?`s, in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fragment {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+/// A query compiled against the catalog schema (`runs` aliased `r`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledQuery {
+    /// A boolean condition on `r` (`1` when the query has none).
+    pub filter: Fragment,
+    /// Sort keys for `ORDER BY` (never empty: ties end on creation time and id).
+    pub order_by: Fragment,
+    pub limit: Option<u64>,
+    /// The fields the query mentions, in order of first mention, each once.
+    pub fields: Vec<Field>,
+}
+
+impl CompiledQuery {
+    /// `SELECT r.rid FROM runs r WHERE … ORDER BY … [LIMIT ?]`: the matching runs' row ids
+    /// in order.
+    pub fn select_rids(&self) -> Fragment {
+        self.select("r.rid")
+    }
+
+    /// The same statement selecting `columns` (SQL written by the caller, not user text).
+    pub fn select(&self, columns: &str) -> Fragment {
+        let mut sql = format!(
+            "SELECT {columns} FROM runs r WHERE {} ORDER BY {}",
+            self.filter.sql, self.order_by.sql
+        );
+        let mut params = self.filter.params.clone();
+        params.extend(self.order_by.params.iter().cloned());
+        if let Some(n) = self.limit {
+            sql.push_str(" LIMIT ?");
+            params.push(SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        Fragment { sql, params }
+    }
+}
+
+/// Parses, resolves names against `keys`, and compiles `input`.
+pub fn compile(input: &str, keys: &KnownKeys) -> Result<CompiledQuery, QueryError> {
+    let query = crate::parser::parse(input)?;
+    compile_query(&query, keys)
+}
+
+/// Compiles a parsed query.
+pub fn compile_query(query: &Query, keys: &KnownKeys) -> Result<CompiledQuery, QueryError> {
+    let mut c = Compiler {
+        keys,
+        params: Vec::new(),
+        fields: Vec::new(),
+    };
+    let filter_sql = match &query.filter {
+        Some(e) => c.expr(e, true)?,
+        None => "1".to_string(),
+    };
+    let filter = Fragment {
+        sql: filter_sql,
+        params: std::mem::take(&mut c.params),
+    };
+    let mut keys_sql = Vec::new();
+    for key in &query.order_by {
+        let field = c.field(&key.name)?;
+        let dir = if key.descending { "DESC" } else { "ASC" };
+        let exprs: Vec<String> = match &field {
+            Field::Run(f) => vec![format!("r.{}", f.as_str())],
+            Field::Tags => {
+                return Err(QueryError::new("cannot sort by tags", key.name.span)
+                    .with_hint("sort by a run field, a param or a metric"));
+            }
+            Field::Param(k) => {
+                // Numbers first (numerically; equal numbers tie whatever their spelling), then
+                // text values; runs without it last.
+                c.params.push(SqlValue::Text(k.clone()));
+                c.params.push(SqlValue::Text(k.clone()));
+                vec![
+                    "(SELECT p.num FROM params p WHERE p.rid = r.rid AND p.key = ?)".into(),
+                    "(SELECT CASE WHEN p.num IS NULL THEN p.text END FROM params p WHERE p.rid = r.rid AND p.key = ?)".into(),
+                ]
+            }
+            Field::Metric { key, summary } => {
+                c.params.push(SqlValue::Text(key.clone()));
+                vec![format!(
+                    "(SELECT m.{} FROM metrics m WHERE m.rid = r.rid AND m.key = ?)",
+                    summary.as_str()
+                )]
+            }
+        };
+        for e in exprs {
+            keys_sql.push(format!("{e} {dir} NULLS LAST"));
+        }
+    }
+    keys_sql.push("r.created ASC".into());
+    keys_sql.push("r.id ASC".into());
+    let order_by = Fragment {
+        sql: keys_sql.join(", "),
+        params: std::mem::take(&mut c.params),
+    };
+    Ok(CompiledQuery {
+        filter,
+        order_by,
+        limit: query.limit.map(|l| l.count),
+        fields: c.fields,
+    })
+}
+
+/// A condition on one present value, after `NOT` has been pushed into it.
+#[derive(Clone, Copy)]
+enum Pred<'a> {
+    Cmp(CmpOp, &'a Literal),
+    In(&'a [Literal], bool),
+    Like(&'a Literal, bool),
+    Between(&'a Literal, &'a Literal, bool),
+}
+
+impl Pred<'_> {
+    fn negate(self) -> Self {
+        match self {
+            Pred::Cmp(op, v) => Pred::Cmp(op.negate(), v),
+            Pred::In(vs, neg) => Pred::In(vs, !neg),
+            Pred::Like(p, neg) => Pred::Like(p, !neg),
+            Pred::Between(lo, hi, neg) => Pred::Between(lo, hi, !neg),
+        }
+    }
+}
+
+const STATUSES: [&str; 6] = [
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "killed",
+    "crashed",
+];
+
+struct Compiler<'k> {
+    keys: &'k KnownKeys,
+    params: Vec<SqlValue>,
+    fields: Vec<Field>,
+}
+
+/// How a literal is compared with a field.
+enum Typed {
+    Num(SqlValue),
+    Text(String),
+}
+
+impl Compiler<'_> {
+    fn field(&mut self, name: &crate::ast::Name) -> Result<Field, QueryError> {
+        let f = resolve(name, self.keys)?;
+        if !self.fields.contains(&f) {
+            self.fields.push(f.clone());
+        }
+        Ok(f)
+    }
+
+    fn bind(&mut self, v: SqlValue) -> &'static str {
+        self.params.push(v);
+        "?"
+    }
+
+    /// SQL that is true exactly when `e` is true (`positive`) or definitely false.
+    fn expr(&mut self, e: &Expr, positive: bool) -> Result<String, QueryError> {
+        Ok(match e {
+            Expr::And(parts) | Expr::Or(parts) => {
+                let and = matches!(e, Expr::And(_)) == positive;
+                let sql: Vec<String> = parts
+                    .iter()
+                    .map(|p| self.expr(p, positive))
+                    .collect::<Result<_, _>>()?;
+                format!("({})", sql.join(if and { " AND " } else { " OR " }))
+            }
+            Expr::Not(inner) => self.expr(inner, !positive)?,
+            Expr::Compare { name, op, value } => {
+                let field = self.field(name)?;
+                self.leaf(&field, name.span, Pred::Cmp(*op, value), positive)?
+            }
+            Expr::In {
+                name,
+                values,
+                negated,
+            } => {
+                let field = self.field(name)?;
+                self.leaf(&field, name.span, Pred::In(values, *negated), positive)?
+            }
+            Expr::Member {
+                value,
+                name,
+                negated,
+            } => {
+                let field = self.field(name)?;
+                if field != Field::Tags {
+                    return Err(QueryError::new(
+                        format!("`{}` holds one value, not a list", name.display()),
+                        name.span,
+                    )
+                    .with_hint(format!(
+                        "compare it instead: {} = …; only tags holds several values",
+                        name.display()
+                    )));
+                }
+                self.leaf(
+                    &field,
+                    name.span,
+                    Pred::Cmp(CmpOp::Eq, value),
+                    positive != *negated,
+                )?
+            }
+            Expr::Like {
+                name,
+                pattern,
+                negated,
+            } => {
+                let field = self.field(name)?;
+                self.leaf(&field, name.span, Pred::Like(pattern, *negated), positive)?
+            }
+            Expr::Between {
+                name,
+                low,
+                high,
+                negated,
+            } => {
+                let field = self.field(name)?;
+                self.leaf(
+                    &field,
+                    name.span,
+                    Pred::Between(low, high, *negated),
+                    positive,
+                )?
+            }
+            Expr::IsNull { name, negated } => {
+                let field = self.field(name)?;
+                self.null_test(&field, positive != *negated)
+            }
+        })
+    }
+
+    fn null_test(&mut self, field: &Field, is_null: bool) -> String {
+        let not = if is_null { "NOT " } else { "" };
+        match field {
+            Field::Run(f) => {
+                format!(
+                    "r.{} IS {}NULL",
+                    f.as_str(),
+                    if is_null { "" } else { "NOT " }
+                )
+            }
+            Field::Tags => format!("r.rid {not}IN (SELECT rid FROM tags)"),
+            Field::Param(k) => {
+                let p = self.bind(SqlValue::Text(k.clone()));
+                format!(
+                    "r.rid {not}IN (SELECT rid FROM params WHERE key = {p} AND (num IS NOT NULL OR text IS NOT NULL))"
+                )
+            }
+            Field::Metric { key, summary } => {
+                let p = self.bind(SqlValue::Text(key.clone()));
+                format!(
+                    "r.rid {not}IN (SELECT rid FROM metrics WHERE key = {p} AND {} IS NOT NULL)",
+                    summary.as_str()
+                )
+            }
+        }
+    }
+
+    fn leaf(
+        &mut self,
+        field: &Field,
+        span: Span,
+        pred: Pred<'_>,
+        positive: bool,
+    ) -> Result<String, QueryError> {
+        check_no_null(pred)?;
+        match field {
+            Field::Tags => self.tags(span, pred, positive),
+            _ => {
+                let pred = if positive { pred } else { pred.negate() };
+                match field {
+                    Field::Run(f) => self.run_field(*f, pred),
+                    Field::Param(k) => self.param(k, pred),
+                    Field::Metric { key, summary } => self.metric(key, *summary, pred),
+                    Field::Tags => Err(QueryError::new("internal: tags", span)),
+                }
+            }
+        }
+    }
+
+    /// Tags are a set: `tags = 'x'` is membership and its negation is non-membership.
+    fn tags(&mut self, span: Span, pred: Pred<'_>, positive: bool) -> Result<String, QueryError> {
+        let (cond, member) = match pred {
+            Pred::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), v) => {
+                let p = self.bind(SqlValue::Text(text_of(v)));
+                (format!("tag = {p}"), (op == CmpOp::Eq) == positive)
+            }
+            Pred::In(vs, negated) => {
+                let list = self.bind_list(vs.iter().map(|v| SqlValue::Text(text_of(v))));
+                (format!("tag IN ({list})"), negated != positive)
+            }
+            Pred::Like(pat, negated) => {
+                let p = self.bind(SqlValue::Text(text_of(pat)));
+                (format!("tag LIKE {p}"), negated != positive)
+            }
+            Pred::Cmp(..) | Pred::Between(..) => {
+                return Err(QueryError::new("tags can only be tested for membership", span)
+                    .with_hint("use tags = 'x', tags != 'x', 'x' IN tags, tags IN ('x', 'y'), tags LIKE 'x%' or tags IS NULL"));
+            }
+        };
+        let not = if member { "" } else { "NOT " };
+        Ok(format!("r.rid {not}IN (SELECT rid FROM tags WHERE {cond})"))
+    }
+
+    fn bind_list(&mut self, values: impl Iterator<Item = SqlValue>) -> String {
+        let marks: Vec<&str> = values.map(|v| self.bind(v)).collect();
+        marks.join(", ")
+    }
+
+    fn run_field(&mut self, f: RunField, pred: Pred<'_>) -> Result<String, QueryError> {
+        let col = format!("r.{}", f.as_str());
+        let typed = |lit: &Literal| -> Result<SqlValue, QueryError> {
+            match f {
+                RunField::Duration => duration_value(lit),
+                RunField::ExitCode => exit_code_value(lit),
+                _ => Ok(SqlValue::Text(text_of(lit))),
+            }
+        };
+        if f == RunField::Status {
+            check_statuses(pred)?;
+        }
+        Ok(match pred {
+            Pred::Cmp(op, v) => {
+                let p = self.bind(typed(v)?);
+                format!("{col} {} {p}", op.sql())
+            }
+            Pred::In(vs, negated) => {
+                let values = vs.iter().map(typed).collect::<Result<Vec<_>, _>>()?;
+                let list = self.bind_list(values.into_iter());
+                format!("{col} {}IN ({list})", if negated { "NOT " } else { "" })
+            }
+            Pred::Like(pat, negated) => {
+                let p = self.bind(SqlValue::Text(text_of(pat)));
+                format!("{col} {}LIKE {p}", if negated { "NOT " } else { "" })
+            }
+            Pred::Between(lo, hi, negated) => {
+                let (lo, hi) = (typed(lo)?, typed(hi)?);
+                let a = self.bind(lo);
+                let b = self.bind(hi);
+                format!(
+                    "{col} {}BETWEEN {a} AND {b}",
+                    if negated { "NOT " } else { "" }
+                )
+            }
+        })
+    }
+
+    /// Params compare numerically with a number when their value is numeric; a text value
+    /// is unequal to every number and neither less nor greater than one.
+    fn param(&mut self, key: &str, pred: Pred<'_>) -> Result<String, QueryError> {
+        let k = self.bind(SqlValue::Text(key.to_string()));
+        let cond = match pred {
+            Pred::Cmp(op, v) => match param_typed(v) {
+                Typed::Num(n) => {
+                    let p = self.bind(n);
+                    if op == CmpOp::Ne {
+                        format!("text IS NOT NULL AND (num IS NULL OR num != {p})")
+                    } else {
+                        format!("num {} {p}", op.sql())
+                    }
+                }
+                Typed::Text(s) => {
+                    let p = self.bind(SqlValue::Text(s));
+                    format!("text {} {p}", op.sql())
+                }
+            },
+            Pred::In(vs, negated) => {
+                let (mut nums, mut texts) = (Vec::new(), Vec::new());
+                for v in vs {
+                    match param_typed(v) {
+                        Typed::Num(n) => nums.push(n),
+                        Typed::Text(s) => texts.push(SqlValue::Text(s)),
+                    }
+                }
+                let nums = (!nums.is_empty()).then(|| self.bind_list(nums.into_iter()));
+                let texts = (!texts.is_empty()).then(|| self.bind_list(texts.into_iter()));
+                match (negated, nums, texts) {
+                    (false, Some(n), None) => format!("num IN ({n})"),
+                    (false, None, Some(t)) => format!("text IN ({t})"),
+                    (false, Some(n), Some(t)) => format!("(num IN ({n}) OR text IN ({t}))"),
+                    (true, Some(n), None) => {
+                        format!("text IS NOT NULL AND (num IS NULL OR num NOT IN ({n}))")
+                    }
+                    (true, None, Some(t)) => format!("text NOT IN ({t})"),
+                    (true, Some(n), Some(t)) => {
+                        // Bound in order: the numbers, then the texts.
+                        format!("(num IS NULL OR num NOT IN ({n})) AND text NOT IN ({t})")
+                    }
+                    (_, None, None) => "0".to_string(),
+                }
+            }
+            Pred::Like(pat, negated) => {
+                let p = self.bind(SqlValue::Text(text_of(pat)));
+                format!("text {}LIKE {p}", if negated { "NOT " } else { "" })
+            }
+            Pred::Between(lo, hi, negated) => {
+                let not = if negated { "NOT " } else { "" };
+                match (param_typed(lo), param_typed(hi)) {
+                    (Typed::Num(a), Typed::Num(b)) => {
+                        let a = self.bind(a);
+                        let b = self.bind(b);
+                        format!("num {not}BETWEEN {a} AND {b}")
+                    }
+                    (Typed::Text(a), Typed::Text(b)) => {
+                        let a = self.bind(SqlValue::Text(a));
+                        let b = self.bind(SqlValue::Text(b));
+                        format!("text {not}BETWEEN {a} AND {b}")
+                    }
+                    _ => {
+                        return Err(QueryError::new(
+                            "BETWEEN needs two numbers or two strings",
+                            lo.span.to(hi.span),
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(format!(
+            "r.rid IN (SELECT rid FROM params WHERE key = {k} AND {cond})"
+        ))
+    }
+
+    fn metric(
+        &mut self,
+        key: &str,
+        summary: Summary,
+        pred: Pred<'_>,
+    ) -> Result<String, QueryError> {
+        let k = self.bind(SqlValue::Text(key.to_string()));
+        let col = summary.as_str();
+        let num = |lit: &Literal| -> Result<SqlValue, QueryError> {
+            match &lit.value {
+                Value::Num { value, .. } => Ok(number_value(*value)),
+                _ => Err(
+                    QueryError::new("metrics are numbers; compare with a number", lit.span)
+                        .with_hint("write the value without quotes: metrics.loss < 0.5"),
+                ),
+            }
+        };
+        let cond = match pred {
+            Pred::Cmp(op, v) => {
+                let p = self.bind(num(v)?);
+                format!("{col} {} {p}", op.sql())
+            }
+            Pred::In(vs, negated) => {
+                let values = vs.iter().map(num).collect::<Result<Vec<_>, _>>()?;
+                let list = self.bind_list(values.into_iter());
+                format!("{col} {}IN ({list})", if negated { "NOT " } else { "" })
+            }
+            Pred::Like(pat, _) => {
+                return Err(QueryError::new(
+                    "LIKE matches text, and metrics are numbers",
+                    pat.span,
+                ));
+            }
+            Pred::Between(lo, hi, negated) => {
+                let (lo, hi) = (num(lo)?, num(hi)?);
+                let a = self.bind(lo);
+                let b = self.bind(hi);
+                format!(
+                    "{col} {}BETWEEN {a} AND {b}",
+                    if negated { "NOT " } else { "" }
+                )
+            }
+        };
+        Ok(format!(
+            "r.rid IN (SELECT rid FROM metrics WHERE key = {k} AND {cond})"
+        ))
+    }
+}
+
+fn check_no_null(pred: Pred<'_>) -> Result<(), QueryError> {
+    let lits: Vec<&Literal> = match pred {
+        Pred::Cmp(_, v) | Pred::Like(v, _) => vec![v],
+        Pred::In(vs, _) => vs.iter().collect(),
+        Pred::Between(a, b, _) => vec![a, b],
+    };
+    for lit in lits {
+        if lit.value == Value::Null {
+            return Err(
+                QueryError::new("NULL is not a value to compare with", lit.span)
+                    .with_hint("test for a missing value with IS NULL or IS NOT NULL"),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_statuses(pred: Pred<'_>) -> Result<(), QueryError> {
+    let lits: Vec<&Literal> = match pred {
+        Pred::Cmp(CmpOp::Eq | CmpOp::Ne, v) => vec![v],
+        Pred::In(vs, _) => vs.iter().collect(),
+        _ => return Ok(()),
+    };
+    for lit in lits {
+        let s = text_of(lit);
+        if !STATUSES.contains(&s.as_str()) {
+            let close: Vec<&str> = STATUSES
+                .iter()
+                .copied()
+                .filter(|st| st.starts_with(s.get(..2).unwrap_or(&s)) || s.starts_with(st))
+                .collect();
+            let hint = match close.first() {
+                Some(c) => format!("did you mean '{c}'? statuses: {}", STATUSES.join(", ")),
+                None => format!("statuses: {}", STATUSES.join(", ")),
+            };
+            return Err(QueryError::new(format!("unknown status '{s}'"), lit.span).with_hint(hint));
+        }
+    }
+    Ok(())
+}
+
+/// The text a literal compares as against a text field: strings as they are, numbers as
+/// written, booleans as `true`/`false` (how the catalog stores boolean params).
+fn text_of(lit: &Literal) -> String {
+    match &lit.value {
+        Value::Str(s) => s.clone(),
+        Value::Num { text, .. } => text.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+    }
+}
+
+fn param_typed(lit: &Literal) -> Typed {
+    match &lit.value {
+        Value::Num { value, .. } => Typed::Num(number_value(*value)),
+        _ => Typed::Text(text_of(lit)),
+    }
+}
+
+fn number_value(n: Number) -> SqlValue {
+    match n {
+        Number::Int(i) => SqlValue::Integer(i),
+        Number::Float(f) => SqlValue::Real(f),
+    }
+}
+
+fn duration_value(lit: &Literal) -> Result<SqlValue, QueryError> {
+    match &lit.value {
+        Value::Num { value, .. } => Ok(number_value(*value)),
+        Value::Str(s) => parse_duration(s).map(SqlValue::Real).ok_or_else(|| {
+            QueryError::new(format!("not a duration: '{s}'"), lit.span)
+                .with_hint("durations are seconds (90) or like '90s', '10m', '2h', '1h30m', '1d'")
+        }),
+        _ => Err(QueryError::new("duration is a number of seconds", lit.span)),
+    }
+}
+
+fn exit_code_value(lit: &Literal) -> Result<SqlValue, QueryError> {
+    match &lit.value {
+        Value::Num {
+            value: Number::Int(i),
+            ..
+        } => Ok(SqlValue::Integer(*i)),
+        Value::Str(s) if s.trim().parse::<i64>().is_ok() => Ok(SqlValue::Integer(
+            s.trim().parse::<i64>().unwrap_or_default(),
+        )),
+        _ => Err(QueryError::new("exit_code is a whole number", lit.span)),
+    }
+}
+
+/// Seconds in `90`, `90s`, `10m`, `2h`, `1d`, `1h30m`, `1.5h` (units s, m, h, d).
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return secs.is_finite().then_some(secs);
+    }
+    let mut total = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(digits);
+        let n: f64 = num.parse().ok()?;
+        let mut chars = tail.chars();
+        let unit = match chars.next()? {
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86400.0,
+            _ => return None,
+        };
+        total += n * unit;
+        rest = chars.as_str().trim_start();
+    }
+    total.is_finite().then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> KnownKeys {
+        KnownKeys::new(["lr".to_string()], ["loss".to_string()])
+    }
+
+    #[test]
+    fn not_is_pushed_to_the_leaves() {
+        let q = compile("NOT (lr > 0.1 AND status = 'completed')", &keys()).unwrap();
+        assert_eq!(
+            q.filter.sql,
+            "(r.rid IN (SELECT rid FROM params WHERE key = ? AND num <= ?) OR r.status != ?)"
+        );
+        assert_eq!(
+            q.filter.params,
+            vec![
+                SqlValue::Text("lr".into()),
+                SqlValue::Real(0.1),
+                SqlValue::Text("completed".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn order_by_puts_missing_last() {
+        let q = compile("ORDER BY metrics.loss DESC LIMIT 5", &keys()).unwrap();
+        let s = q.select_rids();
+        assert_eq!(
+            s.sql,
+            "SELECT r.rid FROM runs r WHERE 1 ORDER BY (SELECT m.last FROM metrics m WHERE m.rid = r.rid AND m.key = ?) DESC NULLS LAST, r.created ASC, r.id ASC LIMIT ?"
+        );
+        assert_eq!(
+            s.params,
+            vec![SqlValue::Text("loss".into()), SqlValue::Integer(5)]
+        );
+    }
+
+    #[test]
+    fn user_text_is_never_in_the_sql() {
+        let q = compile(
+            "name = 'x''; DROP TABLE runs; --' OR lr LIKE '%'' OR 1=1'",
+            &keys(),
+        )
+        .unwrap();
+        assert!(!q.filter.sql.contains("DROP"));
+        assert!(!q.filter.sql.contains("1=1"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(90.0));
+        assert_eq!(parse_duration("10m"), Some(600.0));
+        assert_eq!(parse_duration("2h"), Some(7200.0));
+        assert_eq!(parse_duration("1h30m"), Some(5400.0));
+        assert_eq!(parse_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_duration("12"), Some(12.0));
+        assert_eq!(parse_duration("2x"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}
