@@ -19,7 +19,9 @@ The command gets OX_DIR, OX_RUN_ID, OX_METRICS_FILE, OX_STUDY, OX_RUN_NAME and O
 environment. Its output is shown and saved in .ox/runs/<id>/stdout.log; CPU, memory and GPU use
 are sampled into .ox/metrics/<id>_system.jsonl (every OX_SAMPLE_INTERVAL seconds, default 2).
 Ctrl-C or SIGTERM stops the command and everything it started (SIGKILL after OX_KILL_GRACE
-seconds, default 10). ox exits with the command's exit code.")]
+seconds, default 10). ox exits with the command's exit code. The command runs in its own process
+group, so it cannot read from the terminal: its stdin is /dev/null unless ox's stdin is a pipe
+or a file.")]
 pub struct Args {
     /// Study the run belongs to (default: "default").
     #[arg(short, long)]
