@@ -136,7 +136,7 @@ fn output_is_shown_live_and_saved_interleaved() {
             "--",
             "sh",
             "-c",
-            "echo out1; echo err1 >&2; sleep 0.05; echo out2; printf partial",
+            "echo out1; echo err1 >&2; sleep 0.3; echo out2; printf partial",
         ])
         .output()
         .unwrap();

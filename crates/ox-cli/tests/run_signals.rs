@@ -19,6 +19,10 @@ fn stop_with(signal: i32) -> (TestProject, std::process::ExitStatus, Duration) {
     let sh = pid_file(&p, "sh.pid");
     let bg = pid_file(&p, "bg.pid");
     assert!(is_running(sh) && is_running(bg));
+    // While the supervisor lives, readers see the run as running (pid and start ticks match).
+    let ls = p.ox(&["ls", "--format", "json"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(listed[0]["status"], "running", "{listed}");
     let sent = Instant::now();
     send_signal(ox.id(), signal);
     let status = wait_with_limit(&mut ox, Duration::from_secs(20));
@@ -156,10 +160,51 @@ fn sigkill_of_the_supervisor_takes_the_command_with_it() {
     assert_eq!(run["pid"], ox_pid);
     assert_eq!(run["pid_start_ticks"], ox_start_ticks);
     assert!(run["ended"].is_null());
+    // ... which `ox ls` reports as crashed.
+    let ls = p.ox(&["ls", "--format", "json"]).output().unwrap();
+    assert!(
+        ls.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ls.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(listed[0]["id"], run["id"]);
+    assert_eq!(listed[0]["status"], "crashed", "{listed}");
     // Output written before the crash is on disk.
     let log = p.read(&format!(
         ".ox/runs/{}/stdout.log",
         run["id"].as_str().unwrap()
     ));
     assert!(log.contains("before\n"), "{log:?}");
+}
+
+#[test]
+fn a_closed_console_does_not_stop_the_run() {
+    let p = TestProject::new();
+    let mut ox = p.spawn_ox(
+        &[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 0.3; echo second; echo done > done.txt",
+        ],
+        &[],
+    );
+    // Like `ox run ... | head -1`: the reader goes away after the first line.
+    let mut stdout = ox.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"first\n");
+    drop(stdout);
+    let status = wait_with_limit(&mut ox, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(p.read("done.txt"), "done\n");
+    let run = p.only_run();
+    assert_eq!(run["status"], "completed");
+    let log = p.read(&format!(
+        ".ox/runs/{}/stdout.log",
+        run["id"].as_str().unwrap()
+    ));
+    assert_eq!(log, "first\nsecond\n");
 }

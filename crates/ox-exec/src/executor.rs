@@ -220,17 +220,22 @@ impl ProcessGroup for LocalGroup {
         }
     }
     fn alive(&self) -> bool {
+        let Ok(pgid) = libc::pid_t::try_from(self.pgid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks for existence.
+        if unsafe { libc::killpg(pgid, 0) } != 0 {
+            return false; // Nobody is left, not even a zombie.
+        }
+        // Zombies count as members for kill(2); on Linux look closer so that exited
+        // processes waiting for a parent to reap them do not keep the run "alive".
         if cfg!(target_os = "linux") && std::path::Path::new("/proc/self/stat").exists() {
             let table = crate::procfs::ProcessTable::snapshot(
                 &mut crate::procfs::LinuxProcTable::default(),
             );
             return crate::procfs::group_alive(&table, self.pgid);
         }
-        let Ok(pgid) = libc::pid_t::try_from(self.pgid) else {
-            return false;
-        };
-        // SAFETY: signal 0 only checks for existence.
-        unsafe { libc::killpg(pgid, 0) == 0 }
+        true
     }
 }
 

@@ -31,6 +31,32 @@ impl GpuProbe for NoGpu {
     }
 }
 
+/// A probe created on first use, so that loading the driver library happens on the sampler
+/// thread and never delays the start or end of a run.
+pub struct LazyGpu<F: FnOnce() -> Box<dyn GpuProbe> + Send> {
+    factory: Option<F>,
+    probe: Option<Box<dyn GpuProbe>>,
+}
+
+impl<F: FnOnce() -> Box<dyn GpuProbe> + Send> LazyGpu<F> {
+    /// Wraps the function that makes the real probe.
+    pub fn new(factory: F) -> Self {
+        LazyGpu {
+            factory: Some(factory),
+            probe: None,
+        }
+    }
+}
+
+impl<F: FnOnce() -> Box<dyn GpuProbe> + Send> GpuProbe for LazyGpu<F> {
+    fn sample(&mut self, pids: &[u32]) -> Option<GpuSample> {
+        if let Some(make) = self.factory.take() {
+            self.probe = Some(make());
+        }
+        self.probe.as_mut()?.sample(pids)
+    }
+}
+
 /// The GPU probe to use on this machine: NVML when it loads and sees at least one device,
 /// else [`NoGpu`].
 pub fn detect() -> Box<dyn GpuProbe> {
@@ -62,7 +88,7 @@ struct Memory {
     used: u64,
 }
 
-/// `nvmlProcessInfo_t` as the `_v2` and `_v3` entry points fill it.
+/// `nvmlProcessInfo_v2_t`, as `nvmlDeviceGetComputeRunningProcesses_v2` fills it.
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 struct ProcessInfo {
@@ -101,7 +127,7 @@ impl Nvml {
     pub fn load() -> Option<Nvml> {
         // SAFETY: loading the NVIDIA driver's management library runs its initialisers,
         // which have no preconditions; the symbols are looked up with the signatures of
-        // nvml.h (the `_v2`/`_v3` entry points that every driver since 2016/2021 ships).
+        // nvml.h (the `_v2` entry points that every driver since 2020 ships).
         unsafe {
             let lib = libloading::Library::new("libnvidia-ml.so.1").ok()?;
             let init: InitFn = *lib.get::<InitFn>(b"nvmlInit_v2\0").ok()?;
@@ -112,9 +138,9 @@ impl Nvml {
             let utilization: UtilFn =
                 *lib.get::<UtilFn>(b"nvmlDeviceGetUtilizationRates\0").ok()?;
             let memory: MemFn = *lib.get::<MemFn>(b"nvmlDeviceGetMemoryInfo\0").ok()?;
+            // `_v2` only: `_v3` changed its struct between driver releases without a new name.
             let processes = lib
-                .get::<ProcsFn>(b"nvmlDeviceGetComputeRunningProcesses_v3\0")
-                .or_else(|_| lib.get::<ProcsFn>(b"nvmlDeviceGetComputeRunningProcesses_v2\0"))
+                .get::<ProcsFn>(b"nvmlDeviceGetComputeRunningProcesses_v2\0")
                 .ok()
                 .map(|s| *s);
             let shutdown = lib.get::<InitFn>(b"nvmlShutdown\0").ok().map(|s| *s);
@@ -146,7 +172,7 @@ impl Nvml {
     }
 
     /// The memory the processes `pids` use on `device`, or `None` when the driver cannot
-    /// list processes or reports no usable figure for any of them.
+    /// list processes or its list cannot be matched to this machine's pids.
     fn tree_memory(&mut self, device: Device, pids: &[u32]) -> Option<u64> {
         let list = self.processes?;
         let mut n: c_uint = 0;
@@ -160,30 +186,53 @@ impl Nvml {
         }
         // Room for processes that start between the two calls.
         let cap = n.saturating_add(8);
+        // Twice the room the driver is told about: some drivers' entry points have written
+        // a larger struct than the header of their version says (nvitop #79, #226), and a
+        // wrong stride must give wrong numbers at worst, never a buffer overrun.
         self.infos.clear();
-        self.infos.resize(cap as usize, ProcessInfo::default());
+        self.infos.resize(2 * cap as usize, ProcessInfo::default());
         let mut n = cap;
-        // SAFETY: the buffer holds `cap` entries of the layout the v2/v3 calls write.
+        // SAFETY: the buffer holds 2 × `cap` entries; the driver is allowed `cap`.
         let rc = unsafe { list(device, &mut n, self.infos.as_mut_ptr()) };
-        if rc != NVML_SUCCESS {
+        if rc != NVML_SUCCESS || n > cap {
             return None;
         }
         let filled = self.infos.get(..n as usize)?;
-        let mut total = 0u64;
-        let mut known = false;
-        for info in filled.iter().filter(|i| pids.contains(&i.pid)) {
-            if info.used_gpu_memory != NVML_VALUE_NOT_AVAILABLE {
-                total = total.saturating_add(info.used_gpu_memory);
-                known = true;
-            }
-        }
-        let any_of_ours = filled.iter().any(|i| pids.contains(&i.pid));
-        match (any_of_ours, known) {
-            (false, _) => Some(0),
-            (true, true) => Some(total),
-            (true, false) => None,
-        }
+        let entries: Vec<(u32, u64)> = filled.iter().map(|i| (i.pid, i.used_gpu_memory)).collect();
+        attribute(&entries, pids, |pid| {
+            std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
     }
+}
+
+/// The GPU memory of the processes `pids` among a device's `(pid, used bytes)` entries.
+/// `None` (use device totals instead) when the figures are unavailable, or when none of the
+/// listed pids exists here, which means the driver reports pids of another pid namespace
+/// (a container) and matching them would wrongly attribute nothing to the run.
+pub fn attribute(
+    entries: &[(u32, u64)],
+    pids: &[u32],
+    pid_visible: impl Fn(u32) -> bool,
+) -> Option<u64> {
+    if entries.is_empty() {
+        return Some(0);
+    }
+    let ours: Vec<u64> = entries
+        .iter()
+        .filter(|(pid, _)| pids.contains(pid))
+        .map(|&(_, m)| m)
+        .collect();
+    if ours.is_empty() {
+        return entries
+            .iter()
+            .any(|&(pid, _)| pid_visible(pid))
+            .then_some(0);
+    }
+    let known: Vec<u64> = ours
+        .into_iter()
+        .filter(|&m| m != NVML_VALUE_NOT_AVAILABLE)
+        .collect();
+    (!known.is_empty()).then(|| known.iter().fold(0u64, |a, &m| a.saturating_add(m)))
 }
 
 impl GpuProbe for Nvml {
@@ -310,6 +359,25 @@ mod tests {
             tree_bytes: None,
         };
         assert_eq!(combine(&[blank]), None);
+    }
+
+    #[test]
+    fn process_memory_is_matched_by_pid() {
+        let visible = |pid: u32| pid < 1000;
+        assert_eq!(attribute(&[], &[5], visible), Some(0));
+        assert_eq!(
+            attribute(&[(5, 100), (6, 50), (7, 1)], &[5, 6], visible),
+            Some(150)
+        );
+        // Other users' processes only: the run uses nothing on this device.
+        assert_eq!(attribute(&[(7, 100)], &[5], visible), Some(0));
+        // Pids from another namespace: cannot tell, use device totals.
+        assert_eq!(attribute(&[(123_456, 100)], &[5], visible), None);
+        // The driver cannot say how much the run's process uses.
+        assert_eq!(
+            attribute(&[(5, NVML_VALUE_NOT_AVAILABLE)], &[5], visible),
+            None
+        );
     }
 
     #[test]

@@ -24,4 +24,6 @@ pub use error::ExecError;
 pub use executor::{CommandSpec, Executor, ExitInfo, LocalExecutor, Process, ProcessGroup};
 pub use output::{LineObserver, ObservedMetrics, Stream, metrics_line};
 pub use seams::{Clock, FixedClock, IdSource, ScriptedIds, SystemClock, UlidIds};
-pub use supervisor::{DEFAULT_KILL_GRACE, PreparedRun, RunOutcome, RunRequest, Supervisor};
+pub use supervisor::{
+    ConsoleFactory, DEFAULT_KILL_GRACE, PreparedRun, RunOutcome, RunRequest, Supervisor,
+};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ox_core::{MetricsFileReader, Project, Run, RunId, Status};
+use ox_core::{Project, Run, RunId, Status};
 use serde_json::{Map, Value};
 
 use crate::executor::ExitInfo;
@@ -35,20 +35,32 @@ pub fn deep_merge(base: &mut Map<String, Value>, overlay: &Map<String, Value>) {
 }
 
 /// The params declared in `{"type": "params", ...}` lines of a metrics file, later lines
-/// winning. A missing or unreadable file declares none.
+/// winning. A missing or unreadable file declares none. Streams the file and parses only
+/// lines that mention `params`, so a run with gigabytes of metrics still ends quickly.
 pub fn declared_params(metrics_path: &Path) -> Map<String, Value> {
+    use std::io::BufRead;
     let mut out = Map::new();
-    let scan = MetricsFileReader::scan(metrics_path, 0, None, |_, line| {
-        if let ox_core::LineKind::Params(p) = &line.kind {
+    let Ok(file) = std::fs::File::open(metrics_path) else {
+        return out;
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut buf = Vec::with_capacity(256);
+    let finder = memchr::memmem::Finder::new(b"params");
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if finder.find(&buf).is_none() {
+            continue;
+        }
+        if let Ok(text) = std::str::from_utf8(&buf)
+            && let Ok(line) = ox_core::parse_metric_line(text)
+            && let ox_core::LineKind::Params(p) = &line.kind
+        {
             deep_merge(&mut out, p);
         }
-    });
-    if let Ok(scan) = scan
-        && let Some(tail) = scan.tail
-        && let Ok(line) = ox_core::parse_metric_line(&tail)
-        && let ox_core::LineKind::Params(p) = &line.kind
-    {
-        deep_merge(&mut out, p);
     }
     out
 }

@@ -47,7 +47,9 @@ pub struct RunRequest {
 }
 
 type TableFactory = Box<dyn Fn() -> Box<dyn ProcessTable> + Send + Sync>;
-type GpuFactory = Box<dyn Fn() -> Box<dyn GpuProbe> + Send + Sync>;
+/// Makes the live console writer for one of the command's streams.
+pub type ConsoleFactory = Arc<dyn Fn(Stream) -> Box<dyn std::io::Write + Send> + Send + Sync>;
+type GpuFactory = Arc<dyn Fn() -> Box<dyn GpuProbe> + Send + Sync>;
 
 /// Settings and seams of supervision. [`Supervisor::default`] is what `ox run` uses.
 pub struct Supervisor {
@@ -58,10 +60,12 @@ pub struct Supervisor {
     pub sample_interval: Duration,
     /// Time between the forwarded stop signal and SIGKILL.
     pub kill_grace: Duration,
-    /// Show the command's output on this process's stdout/stderr.
-    pub echo: bool,
-    /// Catch SIGINT/SIGTERM/SIGHUP and forward them to the command's group (process-wide
-    /// handlers: only for a process that supervises one run at a time, like `ox run`).
+    /// Where the command's output is shown live, per stream (`None`: only saved). `ox run`
+    /// passes its own stdout and stderr; the library itself never prints.
+    pub console: Option<ConsoleFactory>,
+    /// Catch SIGINT/SIGTERM/SIGHUP and forward them to the command's group, and ignore
+    /// SIGPIPE (process-wide settings: only for a process that supervises one run at a time,
+    /// like `ox run`).
     pub handle_signals: bool,
     pub process_table: TableFactory,
     pub gpu: GpuFactory,
@@ -75,10 +79,10 @@ impl Default for Supervisor {
             executor: Arc::new(LocalExecutor),
             sample_interval: DEFAULT_INTERVAL,
             kill_grace: DEFAULT_KILL_GRACE,
-            echo: true,
+            console: None,
             handle_signals: true,
             process_table: Box::new(|| Box::new(LinuxProcTable::default())),
-            gpu: Box::new(crate::gpu::detect),
+            gpu: Arc::new(crate::gpu::detect),
         }
     }
 }
@@ -90,6 +94,8 @@ pub struct RunOutcome {
     pub run: Run,
     /// The command's exit code (128 + signal when a signal ended it): `ox run` exits with it.
     pub exit_code: i32,
+    /// Things that went wrong without stopping the run (resource samples not written, ...).
+    pub warnings: Vec<String>,
 }
 
 /// A run whose record exists (status `running`) and whose command has not started yet.
@@ -116,6 +122,14 @@ impl Supervisor {
         }
         let id = self.ids.next_id();
         let signals = if self.handle_signals {
+            // A closed console (`ox run ... | head`) must not kill the supervisor and orphan
+            // the record: writes to it then fail with EPIPE, the output goes on being saved
+            // and the command keeps running. The command itself gets the default back (std
+            // resets SIGPIPE in the child).
+            // SAFETY: setting a disposition to SIG_IGN has no preconditions.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            }
             Some(
                 signal_hook::iterator::Signals::new(STOP_SIGNALS).map_err(|source| {
                     ExecError::Os {
@@ -256,17 +270,14 @@ impl PreparedRun<'_> {
             Err(source) => return Err(self.spawn_failed(&sink, source)),
         };
         let epoch = Instant::now();
+        let mut warnings = Vec::new();
         let group = process.group();
         let (stdout, stderr) = process.take_output();
         let (done_tx, done_rx) = mpsc::channel::<()>();
         let mut pumps = 0;
         for (reader, stream) in [(stdout, Stream::Stdout), (stderr, Stream::Stderr)] {
             let Some(reader) = reader else { continue };
-            let console: Option<Box<dyn std::io::Write + Send>> = match (sup.echo, stream) {
-                (false, _) => None,
-                (true, Stream::Stdout) => Some(Box::new(std::io::stdout())),
-                (true, Stream::Stderr) => Some(Box::new(std::io::stderr())),
-            };
+            let console = sup.console.as_ref().map(|make| make(stream));
             let sink = sink.clone();
             let done = done_tx.clone();
             let spawned = std::thread::Builder::new()
@@ -280,9 +291,10 @@ impl PreparedRun<'_> {
             }
         }
         drop(done_tx);
+        let gpu_factory = sup.gpu.clone();
         let sampler = TreeSampler::new(
             (sup.process_table)(),
-            (sup.gpu)(),
+            Box::new(crate::gpu::LazyGpu::new(move || gpu_factory())),
             process.pid(),
             group.id(),
             0.0,
@@ -297,7 +309,7 @@ impl PreparedRun<'_> {
         ) {
             Ok(t) => Some(t),
             Err(e) => {
-                eprintln!("ox: warning: run {id}: resource sampling is off: {e}");
+                warnings.push(format!("resource sampling is off: {e}"));
                 None
             }
         };
@@ -324,7 +336,10 @@ impl PreparedRun<'_> {
                 break;
             }
         }
-        let peaks = sampler.map(SamplerThread::stop).unwrap_or_default();
+        let (peaks, sample_error) = sampler.map(SamplerThread::stop).unwrap_or_default();
+        if let Some(e) = sample_error {
+            warnings.push(format!("some resource samples were not written: {e}"));
+        }
         let exit = waited.map_err(|source| ExecError::Os {
             run: id.clone(),
             what: "wait for the command",
@@ -334,6 +349,7 @@ impl PreparedRun<'_> {
         Ok(RunOutcome {
             run,
             exit_code: exit.shell_code(),
+            warnings,
         })
     }
 
@@ -381,7 +397,8 @@ impl PreparedRun<'_> {
             max_rss_bytes: None,
         };
         if let Err(e) = self.finish(&exit, false, Peaks::default()) {
-            eprintln!("ox: warning: {e}");
+            // The record could not be finished: that is the more serious problem.
+            return e;
         }
         ExecError::Spawn {
             run: id,

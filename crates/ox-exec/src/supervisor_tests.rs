@@ -95,6 +95,19 @@ impl Executor for FakeExecutor {
     }
 }
 
+/// Records what the supervisor shows on the console: (is stdout, bytes).
+type Shown = Arc<Mutex<Vec<(bool, Vec<u8>)>>>;
+struct Recorder(Shown, bool);
+impl std::io::Write for Recorder {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().push((self.1, b.to_vec()));
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 struct OneProcessTable;
 impl ProcessTable for OneProcessTable {
     fn snapshot(&mut self) -> Vec<ProcStat> {
@@ -140,13 +153,13 @@ fn supervisor(
         }),
         sample_interval: Duration::from_millis(10),
         kill_grace: Duration::from_millis(200),
-        echo: false,
+        console: None,
         handle_signals: false,
         process_table: Box::new(|| Box::new(OneProcessTable)),
         gpu: if gpu {
-            Box::new(|| Box::new(SteadyGpu))
+            Arc::new(|| Box::new(SteadyGpu))
         } else {
-            Box::new(|| Box::new(NoGpu))
+            Arc::new(|| Box::new(NoGpu))
         },
     }
 }
@@ -188,7 +201,13 @@ fn completed_run_records_everything() {
     };
     let p = process(exit, b"epoch 1 loss=0.5\nepoch 2 loss=0.25\n");
     let env_seen = p.env_seen.clone();
-    let sup = supervisor(Some(p), None, true);
+    let mut sup = supervisor(Some(p), None, true);
+    let shown: Shown = Arc::default();
+    let shown2 = shown.clone();
+    sup.console = Some(Arc::new(move |stream| {
+        Box::new(Recorder(shown2.clone(), stream == Stream::Stdout))
+            as Box<dyn std::io::Write + Send>
+    }));
     let prepared = sup.prepare(&project, request()).unwrap();
     let id = prepared.run().id.clone();
     assert_eq!(id.as_str(), "01testrun");
@@ -226,6 +245,27 @@ fn completed_run_records_everything() {
     assert_eq!(run.extra["summary"]["peak_gpu_mem_bytes"], 3u64 << 30);
     assert!(run.extra["summary"]["peak_rss_bytes"].as_u64().unwrap() >= 1 << 20);
 
+    let shown = shown.lock().unwrap().clone();
+    let stdout: Vec<u8> = shown
+        .iter()
+        .filter(|(o, _)| *o)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
+    let stderr: Vec<u8> = shown
+        .iter()
+        .filter(|(o, _)| !*o)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(stdout, b"epoch 1 loss=0.5\nepoch 2 loss=0.25\n");
+    assert_eq!(stderr, b"warn: slow\n");
+    let system = std::fs::read_to_string(project.system_path(&id)).unwrap();
+    assert!(system.lines().count() >= 1, "{system}");
+    assert!(
+        system
+            .lines()
+            .all(|l| l.contains("\"gpu_mem_bytes\":3221225472")),
+        "{system}"
+    );
     let log = std::fs::read_to_string(project.stdout_log_path(&id)).unwrap();
     assert!(
         log.contains("epoch 1 loss=0.5\n") && log.contains("warn: slow\n"),

@@ -1,9 +1,10 @@
 //! `ox run`: run a command as a tracked run (see `ox_exec::Supervisor`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use ox_exec::{ExecError, RunRequest, Supervisor};
+use ox_exec::{ExecError, RunRequest, Stream, Supervisor};
 use serde_json::Map;
 
 use crate::{CliError, Outcome, output};
@@ -18,7 +19,9 @@ The command gets OX_DIR, OX_RUN_ID, OX_METRICS_FILE, OX_STUDY, OX_RUN_NAME and O
 environment. Its output is shown and saved in .ox/runs/<id>/stdout.log; CPU, memory and GPU use
 are sampled into .ox/metrics/<id>_system.jsonl (every OX_SAMPLE_INTERVAL seconds, default 2).
 Ctrl-C or SIGTERM stops the command and everything it started (SIGKILL after OX_KILL_GRACE
-seconds, default 10). ox exits with the command's exit code.")]
+seconds, default 10). ox exits with the command's exit code. The command runs in its own process
+group, so it cannot read from the terminal: its stdin is /dev/null unless ox's stdin is a pipe
+or a file.")]
 pub struct Args {
     /// Study the run belongs to (default: "default").
     #[arg(short, long)]
@@ -60,6 +63,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             ox_exec::sampler::DEFAULT_INTERVAL,
         )?,
         kill_grace: seconds_from_env("OX_KILL_GRACE", ox_exec::DEFAULT_KILL_GRACE)?,
+        console: Some(Arc::new(|stream| match stream {
+            Stream::Stdout => Box::new(std::io::stdout()),
+            Stream::Stderr => Box::new(std::io::stderr()),
+        })),
         ..Supervisor::default()
     };
     let request = RunRequest {
@@ -82,8 +89,11 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     let id = run.id.clone();
     eprintln!("ox: run {id} started");
-    match prepared.execute(None) {
+    match prepared.execute(line_observer(&project)) {
         Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("ox: warning: run {id}: {warning}");
+            }
             let status = outcome.run.status;
             if status != ox_core::Status::Completed {
                 eprintln!("ox: run {id} {status} (exit code {})", outcome.exit_code);
@@ -141,4 +151,12 @@ fn seconds_from_env(var: &str, default: Duration) -> Result<Duration, CliError> 
             ))
             .hint(format!("unset {var} or set it to e.g. 2 or 0.5"))
         })
+}
+
+/// The observer that turns printed lines into metrics (e.g. from log patterns in
+/// `.ox/config.toml`); none yet. Return `Some(Box::new(...))` here: any
+/// `FnMut(ox_exec::Stream, &str) -> Option<ox_exec::ObservedMetrics> + Send` closure works,
+/// and what it returns is appended to the run's metrics file.
+fn line_observer(_project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
+    None
 }
