@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Create a `.ox/` project in the current directory.
     Init(commands::init::Args),
+    /// Run a command as a tracked run: `ox run [-s STUDY] [-n NAME] [-p K=V]... -- CMD...`.
+    Run(commands::run::Args),
     /// List runs.
     Ls(commands::ls::Args),
     /// Select runs with the query language: `ox query "lr < 1e-3 ORDER BY metrics.loss"`.
@@ -49,6 +51,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
+        Command::Run(args) => commands::run::run(args),
         Command::Ls(args) => commands::ls::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Show(args) => commands::show::run(args),

@@ -40,7 +40,8 @@ pub fn find_project() -> Result<Project, CliError> {
 /// Opens the project's catalog (refreshing it) and prints what the refresh warned about.
 pub fn open_catalog() -> Result<ox_store::Catalog, CliError> {
     let project = find_project()?;
-    let catalog = ox_store::Catalog::open(&project).map_err(store_error)?;
+    let catalog =
+        ox_store::Catalog::open_with_progress(&project, refresh_progress()).map_err(store_error)?;
     print_refresh_warnings(catalog.last_refresh());
     Ok(catalog)
 }
@@ -99,4 +100,31 @@ pub fn split_columns(spec: &[String]) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// A progress bar on stderr for large catalog refreshes, drawn only on a terminal.
+pub fn refresh_progress() -> ox_store::ProgressFn {
+    use std::io::IsTerminal;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let on_terminal = std::io::stderr().is_terminal();
+    Box::new(move |done, total| {
+        if !on_terminal {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {bar:30} {pos}/{len} runs ({eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_message("indexing");
+            b
+        });
+        bar.set_position(done as u64);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    })
 }

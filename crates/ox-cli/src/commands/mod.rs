@@ -5,4 +5,5 @@ pub mod init;
 pub mod ls;
 pub mod query;
 pub mod reindex;
+pub mod run;
 pub mod show;
