@@ -354,6 +354,9 @@ impl Compiler<'_> {
             match f {
                 RunField::Duration => duration_value(lit),
                 RunField::ExitCode => exit_code_value(lit),
+                RunField::Created | RunField::Started | RunField::Ended => {
+                    Ok(SqlValue::Text(iso_time(&text_of(lit))))
+                }
                 _ => Ok(SqlValue::Text(text_of(lit))),
             }
         };
@@ -519,6 +522,17 @@ impl Compiler<'_> {
             summary != Summary::Last,
         ))
     }
+}
+
+/// A time written the way the catalog writes times (`2026-01-02T10:00:00Z`, UTC), so that
+/// text comparison is time comparison: `2026-01-02 10:00` gets its `T`. A prefix such as
+/// `2026-01-02` compares as the start of that day; offsets other than `Z` are not converted.
+fn iso_time(s: &str) -> String {
+    let mut t = s.trim().to_string();
+    if t.len() > 10 && t.as_bytes().get(10) == Some(&b' ') {
+        t.replace_range(10..11, "T");
+    }
+    t
 }
 
 fn check_no_null(pred: Pred<'_>) -> Result<(), QueryError> {
@@ -700,6 +714,13 @@ mod tests {
         .unwrap();
         assert!(!q.filter.sql.contains("DROP"));
         assert!(!q.filter.sql.contains("1=1"));
+    }
+
+    #[test]
+    fn times_get_their_t() {
+        assert_eq!(iso_time("2026-01-02 10:00"), "2026-01-02T10:00");
+        assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
+        assert_eq!(iso_time("é"), "é");
     }
 
     #[test]
