@@ -115,6 +115,16 @@ fn table_shows_varying_params_and_the_metrics_in_the_query() {
         "name,seed",
     ]);
     assert_eq!(stdout(&out), "name,seed\nlr0-s1,1\nlr0-s2,2\n");
+    // Columns may be written as in queries: backticks, summaries.
+    let out = p.ox(&[
+        "query",
+        "lr = 0.1",
+        "--format",
+        "csv",
+        "--columns",
+        "name,metrics.`train/acc`.count",
+    ]);
+    assert_eq!(stdout(&out), "name,train/acc.count\nlr0-s1,5\nlr0-s2,5\n");
 }
 
 #[test]

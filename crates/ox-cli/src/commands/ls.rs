@@ -87,6 +87,6 @@ fn run_where(catalog: &ox_store::Catalog, expr: &str, args: &Args) -> Result<Out
             },
         });
     }
-    let (views, compiled) = query::select(catalog, &q, expr)?;
-    query::print(&views, &compiled, &args.columns, args.format)
+    let selected = query::select(catalog, &q, expr)?;
+    query::print(&selected, &args.columns, args.format)
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use ox_query::ast::{Expr, Literal, Name, OrderKey, Query, Segment, Value};
-use ox_query::{CmpOp, CompiledQuery, Field, QueryError, Span, Summary};
+use ox_query::{CmpOp, CompiledQuery, Field, KnownKeys, QueryError, Span, Summary};
 use ox_store::{Catalog, RunView, StoreError};
 
 use crate::output::{Format, open_catalog, split_columns, store_error};
@@ -39,19 +39,32 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Outcome, CliError> {
     let catalog = open_catalog()?;
     let expr = args.expr.join(" ");
-    let query = ox_query::parse(&expr).map_err(|e| query_error(&expr, e))?;
-    let (views, compiled) = select(&catalog, &query, &expr)?;
-    print(&views, &compiled, &args.columns, args.format)
+    let selected = select_where(&catalog, &expr)?;
+    print(&selected, &args.columns, args.format)
 }
 
-/// Prints `views` selected by `compiled`: `columns` when given, else identity, the params
-/// that vary, and the metrics the query mentions.
+/// Runs selected by a query, with what is needed to print them.
+pub struct Selected {
+    pub views: Vec<RunView>,
+    pub compiled: CompiledQuery,
+    /// The catalog's names, for resolving `--columns` written in the query language.
+    pub keys: KnownKeys,
+}
+
+/// Parses and runs `expr` (the `--where` of a command): the runs it selects, in its order.
+pub fn select_where(catalog: &Catalog, expr: &str) -> Result<Selected, CliError> {
+    let query = ox_query::parse(expr).map_err(|e| query_error(expr, e))?;
+    select(catalog, &query, expr)
+}
+
+/// Prints the selected runs: `columns` when given, else identity, the params that vary, and
+/// the metrics the query mentions.
 pub fn print(
-    views: &[RunView],
-    compiled: &CompiledQuery,
+    selected: &Selected,
     columns: &[String],
     format: Option<Format>,
 ) -> Result<Outcome, CliError> {
+    let views = &selected.views;
     let format = Format::or_default(format);
     if views.is_empty() && format == Format::Table {
         eprintln!("no runs match");
@@ -59,8 +72,11 @@ pub fn print(
     }
     // JSON has no columns; working out which params vary costs time on large results.
     let columns = match split_columns(columns) {
-        c if !c.is_empty() || format == Format::Json => c,
-        _ => default_columns(views, &metric_columns(compiled)),
+        c if !c.is_empty() || format == Format::Json => c
+            .iter()
+            .map(|col| column_key(col, &selected.keys))
+            .collect(),
+        _ => default_columns(views, &metric_columns(&selected.compiled)),
     };
     // Buffered: stdout is line-buffered, and pretty JSON has a line per field.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -76,30 +92,51 @@ pub fn metric_columns(compiled: &CompiledQuery) -> Vec<String> {
         .fields
         .iter()
         .filter_map(|f| match f {
-            Field::Metric {
-                key,
-                summary: Summary::Last,
-            } => Some(format!("metrics.{key}")),
-            Field::Metric { key, summary } => Some(format!("metrics.{key}.{}", summary.as_str())),
+            Field::Metric { .. } => Some(value_key(f)),
             _ => None,
         })
         .collect()
 }
 
+/// The `RunView::value` key of a field (`metrics.train/loss.min`, `params.model.layers`).
+fn value_key(field: &Field) -> String {
+    match field {
+        Field::Run(f) => f.as_str().to_string(),
+        Field::Tags => "tags".into(),
+        Field::Param(k) => format!("params.{k}"),
+        Field::Metric {
+            key,
+            summary: Summary::Last,
+        } => format!("metrics.{key}"),
+        Field::Metric { key, summary } => format!("metrics.{key}.{}", summary.as_str()),
+    }
+}
+
+/// A `--columns` entry as a `RunView::value` key: names written in the query language
+/// (``metrics.`train/loss`.min``, a bare param) are resolved; anything else is kept as is.
+fn column_key(column: &str, keys: &KnownKeys) -> String {
+    let resolved = ox_query::parse(&format!("ORDER BY {column}"))
+        .ok()
+        .and_then(|q| q.order_by.into_iter().next())
+        .filter(|k| !k.descending)
+        .and_then(|k| ox_query::resolve(&k.name, keys).ok());
+    resolved.map_or_else(|| column.to_string(), |f| value_key(&f))
+}
+
 /// Compiles `query` against the catalog's names and loads the runs it selects. `text` is
 /// what the user typed, for errors.
-pub fn select(
-    catalog: &Catalog,
-    query: &Query,
-    text: &str,
-) -> Result<(Vec<RunView>, CompiledQuery), CliError> {
+pub fn select(catalog: &Catalog, query: &Query, text: &str) -> Result<Selected, CliError> {
     let keys = catalog.known_keys().map_err(store_error)?;
     let compiled = ox_query::compile_query(query, &keys).map_err(|e| query_error(text, e))?;
     let views = catalog.query_compiled(&compiled).map_err(|e| match e {
         StoreError::Query(e) => query_error(text, e),
         other => store_error(other),
     })?;
-    Ok((views, compiled))
+    Ok(Selected {
+        views,
+        compiled,
+        keys,
+    })
 }
 
 /// A query error as the user sees it: the message, the query with a caret under the
