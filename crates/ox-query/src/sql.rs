@@ -74,11 +74,19 @@ pub fn compile_query(query: &Query, keys: &KnownKeys) -> Result<CompiledQuery, Q
         keys,
         params: Vec::new(),
         fields: Vec::new(),
+        conditions: 0,
     };
     let filter_sql = match &query.filter {
         Some(e) => c.expr(e, true)?,
         None => "1".to_string(),
     };
+    if c.params.len() > MAX_VALUES {
+        return Err(QueryError::new(
+            format!("the query has more than {MAX_VALUES} values"),
+            Span::new(0, 0),
+        )
+        .with_hint("select fewer values, or a range with BETWEEN or < and >"));
+    }
     let filter = Fragment {
         sql: filter_sql,
         params: std::mem::take(&mut c.params),
@@ -158,10 +166,19 @@ const STATUSES: [&str; 6] = [
     "crashed",
 ];
 
+/// At most this many conditions: SQLite nests `a OR b OR …` one level per operand and
+/// refuses expressions deeper than 1000 levels.
+const MAX_CONDITIONS: usize = 400;
+
+/// At most this many bound values (SQLite allows 32766 per statement).
+const MAX_VALUES: usize = 30_000;
+
 struct Compiler<'k> {
     keys: &'k KnownKeys,
     params: Vec<SqlValue>,
     fields: Vec<Field>,
+    /// Conditions compiled so far.
+    conditions: usize,
 }
 
 /// How a literal is compared with a field.
@@ -172,6 +189,14 @@ enum Typed {
 
 impl Compiler<'_> {
     fn field(&mut self, name: &crate::ast::Name) -> Result<Field, QueryError> {
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(QueryError::new(
+                format!("the query has more than {MAX_CONDITIONS} conditions"),
+                name.span,
+            )
+            .with_hint("for many values of one field, use IN ('a', 'b', …)"));
+        }
         let f = resolve(name, self.keys)?;
         if !self.fields.contains(&f) {
             self.fields.push(f.clone());
@@ -721,6 +746,21 @@ mod tests {
         assert_eq!(iso_time("2026-01-02 10:00"), "2026-01-02T10:00");
         assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
         assert_eq!(iso_time("é"), "é");
+    }
+
+    #[test]
+    fn oversized_queries_are_errors() {
+        let many = vec!["lr = 1"; MAX_CONDITIONS + 1].join(" OR ");
+        let e = compile(&many, &keys()).unwrap_err();
+        assert!(e.message.contains("conditions"), "{e:?}");
+        assert!(compile(&vec!["lr = 1"; MAX_CONDITIONS].join(" OR "), &keys()).is_ok());
+        let list = format!("lr IN ({})", vec!["1"; MAX_VALUES + 1].join(","));
+        assert!(
+            compile(&list, &keys())
+                .unwrap_err()
+                .message
+                .contains("values")
+        );
     }
 
     #[test]

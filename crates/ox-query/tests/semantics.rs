@@ -242,3 +242,26 @@ fn negation_partitions_the_runs_that_have_the_field() {
         assert_eq!(yes, all, "{cond}");
     }
 }
+
+/// The largest queries the compiler accepts still run in SQLite (its expression depth limit
+/// is 1000).
+#[test]
+fn largest_accepted_queries_run() {
+    let (conn, keys) = catalog();
+    let wide = vec!["seed = 3"; 400].join(" OR ");
+    assert_eq!(run_query(&conn, &keys, &wide), ["r4"]);
+    let wide_and = vec!["NOT seed = 3"; 399].join(" AND ") + " AND study = 'sb'";
+    assert_eq!(run_query(&conn, &keys, &wide_and), ["r5"]);
+    let deep = format!("{}seed = 3{}", "(seed = 9 OR ".repeat(99), ")".repeat(99));
+    assert_eq!(run_query(&conn, &keys, &deep), ["r4"]);
+    let deep_not = format!("{}seed = 3{}", "NOT (".repeat(48), ")".repeat(48));
+    assert_eq!(run_query(&conn, &keys, &deep_not), ["r4"]);
+    let list = format!(
+        "seed IN ({})",
+        (0..29_000)
+            .map(|i| (i + 3).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(run_query(&conn, &keys, &list), ["r4"]);
+}
