@@ -549,15 +549,21 @@ impl Compiler<'_> {
     }
 }
 
-/// A time written the way the catalog writes times (`2026-01-02T10:00:00Z`, UTC), so that
-/// text comparison is time comparison: `2026-01-02 10:00` gets its `T`. A prefix such as
-/// `2026-01-02` compares as the start of that day; offsets other than `Z` are not converted.
+/// A time written the way the catalog writes times (RFC 3339 in UTC with `Z`,
+/// `2026-01-02T10:00:00Z`), so that text comparison is time comparison: `2026-01-02 10:00`
+/// gets its `T`, and a full time with an offset (`2026-01-02T12:00:00+02:00`) is converted
+/// to UTC. A prefix such as `2026-01-02` compares as the start of that day (UTC).
 fn iso_time(s: &str) -> String {
     let mut t = s.trim().to_string();
     if t.len() > 10 && t.as_bytes().get(10) == Some(&b' ') {
         t.replace_range(10..11, "T");
     }
-    t
+    match chrono::DateTime::parse_from_rfc3339(&t) {
+        Ok(time) => time
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        Err(_) => t,
+    }
 }
 
 fn check_no_null(pred: Pred<'_>) -> Result<(), QueryError> {
@@ -745,6 +751,14 @@ mod tests {
     fn times_get_their_t() {
         assert_eq!(iso_time("2026-01-02 10:00"), "2026-01-02T10:00");
         assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
+        assert_eq!(
+            iso_time("2026-01-02 12:00:00+02:00"),
+            "2026-01-02T10:00:00Z"
+        );
+        assert_eq!(
+            iso_time("2026-01-02T10:00:00.5Z"),
+            "2026-01-02T10:00:00.500Z"
+        );
         assert_eq!(iso_time("é"), "é");
     }
 

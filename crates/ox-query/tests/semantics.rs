@@ -157,6 +157,7 @@ const CASES: &[(&str, &str)] = &[
     ("created < '2026-01-01'", "r6"),
     ("created >= '2026-01-03 10:00'", "r3 r4 r5"),
     ("ended < '2026-01-02 10:30'", "r1"),
+    ("created = '2026-01-02T12:00:00+02:00'", "r2"),
     ("created BETWEEN '2026-01-02' AND '2026-01-04'", "r2 r3"),
     ("duration > '10m'", "r6 r2"),
     ("duration >= '10m'", "r6 r2 r5"),
