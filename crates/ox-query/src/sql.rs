@@ -189,11 +189,9 @@ impl Compiler<'_> {
         Ok(match e {
             Expr::And(parts) | Expr::Or(parts) => {
                 let and = matches!(e, Expr::And(_)) == positive;
-                let sql: Vec<String> = parts
-                    .iter()
-                    .map(|p| self.expr(p, positive))
-                    .collect::<Result<_, _>>()?;
-                format!("({})", sql.join(if and { " AND " } else { " OR " }))
+                let sql: Result<Vec<String>, _> =
+                    parts.iter().map(|p| self.expr(p, positive)).collect();
+                format!("({})", sql?.join(if and { " AND " } else { " OR " }))
             }
             Expr::Not(inner) => self.expr(inner, !positive)?,
             Expr::Compare { name, op, value } => {
@@ -260,6 +258,21 @@ impl Compiler<'_> {
         })
     }
 
+    /// Whether run `r` has (`not` empty) or lacks (`not` = `"NOT "`) a row in `table`
+    /// (aliased `alias`) meeting `cond`. By default SQLite collects an `IN (SELECT …)` set
+    /// once, from an index that covers `cond` (measured faster than per-run lookups even
+    /// when `study = …` leaves a tenth of the runs); `correlated` asks for `EXISTS`, a
+    /// primary-key lookup per candidate run, for conditions no index covers.
+    fn set_test(not: &str, table: &str, alias: &str, cond: &str, correlated: bool) -> String {
+        if correlated {
+            format!(
+                "{not}EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.rid = r.rid AND {cond})"
+            )
+        } else {
+            format!("r.rid {not}IN (SELECT {alias}.rid FROM {table} {alias} WHERE {cond})")
+        }
+    }
+
     fn null_test(&mut self, field: &Field, is_null: bool) -> String {
         let not = if is_null { "NOT " } else { "" };
         match field {
@@ -270,19 +283,16 @@ impl Compiler<'_> {
                     if is_null { "" } else { "NOT " }
                 )
             }
-            Field::Tags => format!("r.rid {not}IN (SELECT rid FROM tags)"),
+            Field::Tags => Self::set_test(not, "tags", "t", "1", false),
             Field::Param(k) => {
                 let p = self.bind(SqlValue::Text(k.clone()));
-                format!(
-                    "r.rid {not}IN (SELECT rid FROM params WHERE key = {p} AND (num IS NOT NULL OR text IS NOT NULL))"
-                )
+                let cond = format!("p.key = {p} AND (p.num IS NOT NULL OR p.text IS NOT NULL)");
+                Self::set_test(not, "params", "p", &cond, false)
             }
             Field::Metric { key, summary } => {
                 let p = self.bind(SqlValue::Text(key.clone()));
-                format!(
-                    "r.rid {not}IN (SELECT rid FROM metrics WHERE key = {p} AND {} IS NOT NULL)",
-                    summary.as_str()
-                )
+                let cond = format!("m.key = {p} AND m.{} IS NOT NULL", summary.as_str());
+                Self::set_test(not, "metrics", "m", &cond, *summary != Summary::Last)
             }
         }
     }
@@ -330,7 +340,7 @@ impl Compiler<'_> {
             }
         };
         let not = if member { "" } else { "NOT " };
-        Ok(format!("r.rid {not}IN (SELECT rid FROM tags WHERE {cond})"))
+        Ok(Self::set_test(not, "tags", "t", &cond, false))
     }
 
     fn bind_list(&mut self, values: impl Iterator<Item = SqlValue>) -> String {
@@ -344,6 +354,9 @@ impl Compiler<'_> {
             match f {
                 RunField::Duration => duration_value(lit),
                 RunField::ExitCode => exit_code_value(lit),
+                RunField::Created | RunField::Started | RunField::Ended => {
+                    Ok(SqlValue::Text(iso_time(&text_of(lit))))
+                }
                 _ => Ok(SqlValue::Text(text_of(lit))),
             }
         };
@@ -446,8 +459,12 @@ impl Compiler<'_> {
                 }
             }
         };
-        Ok(format!(
-            "r.rid IN (SELECT rid FROM params WHERE key = {k} AND {cond})"
+        Ok(Self::set_test(
+            "",
+            "params",
+            "p",
+            &format!("p.key = {k} AND {cond}"),
+            false,
         ))
     }
 
@@ -458,7 +475,7 @@ impl Compiler<'_> {
         pred: Pred<'_>,
     ) -> Result<String, QueryError> {
         let k = self.bind(SqlValue::Text(key.to_string()));
-        let col = summary.as_str();
+        let col = format!("m.{}", summary.as_str());
         let num = |lit: &Literal| -> Result<SqlValue, QueryError> {
             match &lit.value {
                 Value::Num { value, .. } => Ok(number_value(*value)),
@@ -494,10 +511,28 @@ impl Compiler<'_> {
                 )
             }
         };
-        Ok(format!(
-            "r.rid IN (SELECT rid FROM metrics WHERE key = {k} AND {cond})"
+        // Only `last` is covered by an index (`metrics_key_last`); other summaries would cost
+        // a table lookup per index entry, more than a primary-key lookup per candidate run.
+        let cond = format!("m.key = {k} AND {cond}");
+        Ok(Self::set_test(
+            "",
+            "metrics",
+            "m",
+            &cond,
+            summary != Summary::Last,
         ))
     }
+}
+
+/// A time written the way the catalog writes times (`2026-01-02T10:00:00Z`, UTC), so that
+/// text comparison is time comparison: `2026-01-02 10:00` gets its `T`. A prefix such as
+/// `2026-01-02` compares as the start of that day; offsets other than `Z` are not converted.
+fn iso_time(s: &str) -> String {
+    let mut t = s.trim().to_string();
+    if t.len() > 10 && t.as_bytes().get(10) == Some(&b' ') {
+        t.replace_range(10..11, "T");
+    }
+    t
 }
 
 fn check_no_null(pred: Pred<'_>) -> Result<(), QueryError> {
@@ -634,7 +669,7 @@ mod tests {
         let q = compile("NOT (lr > 0.1 AND status = 'completed')", &keys()).unwrap();
         assert_eq!(
             q.filter.sql,
-            "(r.rid IN (SELECT rid FROM params WHERE key = ? AND num <= ?) OR r.status != ?)"
+            "(r.rid IN (SELECT p.rid FROM params p WHERE p.key = ? AND num <= ?) OR r.status != ?)"
         );
         assert_eq!(
             q.filter.params,
@@ -643,6 +678,16 @@ mod tests {
                 SqlValue::Real(0.1),
                 SqlValue::Text("completed".into())
             ]
+        );
+    }
+
+    #[test]
+    fn only_uncovered_metric_summaries_use_exists() {
+        let q = compile("metrics.loss.min < 1 AND metrics.loss < 1", &keys()).unwrap();
+        assert_eq!(
+            q.filter.sql,
+            "(EXISTS (SELECT 1 FROM metrics m WHERE m.rid = r.rid AND m.key = ? AND m.min < ?) \
+             AND r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND m.last < ?))"
         );
     }
 
@@ -669,6 +714,13 @@ mod tests {
         .unwrap();
         assert!(!q.filter.sql.contains("DROP"));
         assert!(!q.filter.sql.contains("1=1"));
+    }
+
+    #[test]
+    fn times_get_their_t() {
+        assert_eq!(iso_time("2026-01-02 10:00"), "2026-01-02T10:00");
+        assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
+        assert_eq!(iso_time("é"), "é");
     }
 
     #[test]

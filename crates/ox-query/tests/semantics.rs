@@ -155,6 +155,8 @@ const CASES: &[(&str, &str)] = &[
     // Run fields.
     ("created > '2026-01-03'", "r3 r4 r5"),
     ("created < '2026-01-01'", "r6"),
+    ("created >= '2026-01-03 10:00'", "r3 r4 r5"),
+    ("ended < '2026-01-02 10:30'", "r1"),
     ("created BETWEEN '2026-01-02' AND '2026-01-04'", "r2 r3"),
     ("duration > '10m'", "r6 r2"),
     ("duration >= '10m'", "r6 r2 r5"),
@@ -179,6 +181,16 @@ const CASES: &[(&str, &str)] = &[
         "(study = 'sa' OR study = 'sb') AND (status = 'completed')",
         "r1 r2 r5",
     ),
+    // An indexed run-field equality makes the other conditions per-run lookups (EXISTS).
+    ("study = 'sa' AND NOT lr > 0.0005", "r2 r3"),
+    ("study = 'sa' AND tags != 'baseline'", "r3"),
+    ("study = 'sb' AND opt IS NULL", "r4 r5"),
+    ("study = 'sa' AND metrics.acc IS NULL", "r3"),
+    (
+        "study IN ('sa', 'sb') AND lr IN (0.001, 'auto') AND metrics.loss < 1",
+        "r1 r5",
+    ),
+    ("NOT (study != 'sa' OR lr != 0.0003)", "r2 r3"),
     // Sorting: missing values last in both directions.
     ("ORDER BY metrics.loss", "r5 r2 r1 r3 r6 r4"),
     ("ORDER BY metrics.loss DESC", "r3 r1 r2 r5 r6 r4"),

@@ -1,5 +1,7 @@
 //! `ox query`: select runs with the query language; also the `--where` of other commands.
 
+use std::io::Write;
+
 use ox_query::ast::{Expr, Literal, Name, OrderKey, Query, Segment, Value};
 use ox_query::{CmpOp, CompiledQuery, Field, QueryError, Span, Summary};
 use ox_store::{Catalog, RunView, StoreError};
@@ -50,16 +52,20 @@ pub fn print(
     columns: &[String],
     format: Option<Format>,
 ) -> Result<Outcome, CliError> {
-    let columns = match split_columns(columns) {
-        c if c.is_empty() => default_columns(views, &metric_columns(compiled)),
-        c => c,
-    };
     let format = Format::or_default(format);
     if views.is_empty() && format == Format::Table {
         eprintln!("no runs match");
         return Ok(Outcome::Success);
     }
-    print_runs(&mut std::io::stdout().lock(), views, format, &columns)
+    // JSON has no columns; working out which params vary costs time on large results.
+    let columns = match split_columns(columns) {
+        c if !c.is_empty() || format == Format::Json => c,
+        _ => default_columns(views, &metric_columns(compiled)),
+    };
+    // Buffered: stdout is line-buffered, and pretty JSON has a line per field.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    print_runs(&mut out, views, format, &columns)
+        .and_then(|()| out.flush())
         .map_err(|e| CliError::failed(anyhow::Error::from(e)))?;
     Ok(Outcome::Success)
 }
