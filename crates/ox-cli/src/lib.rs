@@ -26,6 +26,8 @@ enum Command {
     Init(commands::init::Args),
     /// Run a command as a tracked run: `ox run [-s STUDY] [-n NAME] [-p K=V]... -- CMD...`.
     Run(commands::run::Args),
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog(commands::run::WatchdogArgs),
     /// List runs.
     Ls(commands::ls::Args),
     /// Select runs with the query language: `ox query "lr < 1e-3 ORDER BY metrics.loss"`.
@@ -52,6 +54,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Watchdog(args) => commands::run::watchdog(args),
         Command::Ls(args) => commands::ls::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Show(args) => commands::show::run(args),

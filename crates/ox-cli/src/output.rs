@@ -23,6 +23,17 @@ impl Format {
     }
 }
 
+/// `--columns` and `--format`, shared by the commands that print runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RowsArgs {
+    /// Columns to show, comma-separated (e.g. `id,name,lr,metrics.loss.min`).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
 /// Finds the project for the current directory (or `OX_DIR`), with a hint to run
 /// `ox init` when there is none.
 pub fn find_project() -> Result<Project, CliError> {

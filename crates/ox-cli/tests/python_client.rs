@@ -6,14 +6,6 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Environment a surrounding `ox run` may have set; the suite must not attach to it.
-const OX_ENV: [&str; 6] = [
-    "OX_DIR",
-    "OX_RUN_ID",
-    "OX_METRICS_FILE",
-    "OX_STUDY",
-    "OX_RUN_NAME",
-    "OX_PARAMS",
-];
 
 #[test]
 fn python_client_suite_passes() {
@@ -26,7 +18,7 @@ fn python_client_suite_passes() {
         .env("OX_BIN", env!("CARGO_BIN_EXE_ox"))
         .env("PYTHONPATH", &python_dir)
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    for key in OX_ENV {
+    for key in ox_test_support::OX_ENV_VARS {
         cmd.env_remove(key);
     }
     let output = match cmd.output() {

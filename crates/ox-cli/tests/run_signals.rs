@@ -179,6 +179,22 @@ fn sigkill_of_the_supervisor_takes_the_command_with_it() {
 }
 
 #[test]
+fn sigkill_of_the_supervisor_also_ends_grandchildren() {
+    let p = TestProject::new();
+    let mut ox = p.spawn_ox(&["run", "--", "sh", "-c", TREE], &[("OX_KILL_GRACE", "2")]);
+    let sh = pid_file(&p, "sh.pid");
+    let bg = pid_file(&p, "bg.pid");
+    assert!(is_running(sh) && is_running(bg));
+    send_signal(ox.id(), libc::SIGKILL);
+    wait_with_limit(&mut ox, Duration::from_secs(10));
+    // PDEATHSIG ends the shell; the watchdog ends its background sleep.
+    assert!(
+        gone_or_kill(&[sh, bg], Duration::from_secs(5)),
+        "a grandchild outlived its killed supervisor"
+    );
+}
+
+#[test]
 fn a_closed_console_does_not_stop_the_run() {
     let p = TestProject::new();
     let mut ox = p.spawn_ox(

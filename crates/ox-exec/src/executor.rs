@@ -81,8 +81,46 @@ pub trait ProcessGroup: Send + Sync {
 /// the command exits, so call [`Executor::start`] from a thread that outlives the command.
 /// Stdin is inherited unless it is a terminal (a command outside the terminal's foreground
 /// group that reads it would be stopped by SIGTTIN and hang the run), then it is `/dev/null`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LocalExecutor;
+#[derive(Debug, Default, Clone)]
+pub struct LocalExecutor {
+    /// Program and arguments of a watchdog to start beside each command (see
+    /// [`crate::watchdog`]); `--pgid N` is appended. `None`: no watchdog.
+    watchdog: Option<Vec<OsString>>,
+}
+
+impl LocalExecutor {
+    /// An executor that also starts `argv --pgid <group>` as the command's watchdog.
+    pub fn with_watchdog(argv: Vec<OsString>) -> Self {
+        LocalExecutor {
+            watchdog: Some(argv),
+        }
+    }
+
+    /// Starts the watchdog of group `pgid`: in a process group of its own (so a terminal's
+    /// Ctrl-C does not reach it), reading a pipe only this process holds the other end of.
+    /// Best effort: without it, PDEATHSIG still ends the command's direct child.
+    fn start_watchdog(&self, pgid: u32) -> Option<(std::process::Child, std::process::ChildStdin)> {
+        use std::os::unix::process::CommandExt;
+        let (program, args) = self.watchdog.as_ref()?.split_first()?;
+        let mut child = Command::new(program)
+            .args(args)
+            .arg("--pgid")
+            .arg(pgid.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        let link = child.stdin.take()?;
+        Some((child, link))
+    }
+}
+
+/// The process group `pgid` of this machine.
+pub fn local_group(pgid: u32) -> Arc<dyn ProcessGroup> {
+    Arc::new(LocalGroup { pgid })
+}
 
 impl Executor for LocalExecutor {
     fn start(&self, spec: &CommandSpec) -> std::io::Result<Box<dyn Process>> {
@@ -143,11 +181,13 @@ impl Executor for LocalExecutor {
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        let watchdog = self.start_watchdog(pid);
         Ok(Box::new(LocalProcess {
             pid,
             output: (stdout, stderr),
             group: Arc::new(LocalGroup { pgid: pid }),
             _child: child,
+            _watchdog: watchdog,
         }))
     }
 }
@@ -158,6 +198,9 @@ struct LocalProcess {
     group: Arc<LocalGroup>,
     // Kept so std's handle is not dropped early; it is reaped by `wait` below, not by std.
     _child: std::process::Child,
+    // Dropping the pipe's write end (with this value, or when this process dies) tells the
+    // watchdog the supervisor is gone. The watchdog is not waited for: it exits on its own.
+    _watchdog: Option<(std::process::Child, std::process::ChildStdin)>,
 }
 
 impl Process for LocalProcess {
@@ -253,7 +296,7 @@ mod tests {
 
     #[test]
     fn runs_in_own_group_and_reports_exit() {
-        let mut p = LocalExecutor
+        let mut p = LocalExecutor::default()
             .start(&spec(&["sh", "-c", "echo $OX_T; exit 3"]))
             .unwrap();
         assert_eq!(p.group().id(), p.pid());
@@ -269,7 +312,9 @@ mod tests {
 
     #[test]
     fn group_signal_terminates_and_is_seen() {
-        let mut p = LocalExecutor.start(&spec(&["sleep", "30"])).unwrap();
+        let mut p = LocalExecutor::default()
+            .start(&spec(&["sleep", "30"]))
+            .unwrap();
         let g = p.group();
         assert!(g.alive());
         g.signal(libc::SIGTERM);
@@ -281,7 +326,7 @@ mod tests {
 
     #[test]
     fn missing_program_is_not_found() {
-        let err = LocalExecutor
+        let err = LocalExecutor::default()
             .start(&spec(&["ox-no-such-program-xyz"]))
             .err()
             .unwrap();

@@ -19,11 +19,15 @@ pub mod record;
 pub mod sampler;
 pub mod seams;
 mod supervisor;
+pub mod watchdog;
 
 pub use error::ExecError;
-pub use executor::{CommandSpec, Executor, ExitInfo, LocalExecutor, Process, ProcessGroup};
+pub use executor::{
+    CommandSpec, Executor, ExitInfo, LocalExecutor, Process, ProcessGroup, local_group,
+};
 pub use output::{LineObserver, ObservedMetrics, Stream, metrics_line};
 pub use seams::{Clock, FixedClock, IdSource, ScriptedIds, SystemClock, UlidIds};
 pub use supervisor::{
     ConsoleFactory, DEFAULT_KILL_GRACE, PreparedRun, RunOutcome, RunRequest, Supervisor,
 };
+pub use watchdog::{WatchOutcome, watch};

@@ -76,7 +76,7 @@ impl Default for Supervisor {
         Supervisor {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UlidIds),
-            executor: Arc::new(LocalExecutor),
+            executor: Arc::new(LocalExecutor::default()),
             sample_interval: DEFAULT_INTERVAL,
             kill_grace: DEFAULT_KILL_GRACE,
             console: None,

@@ -3,7 +3,7 @@
 use ox_core::Status;
 use ox_store::{RunFilter, SortKey};
 
-use crate::output::{Format, open_catalog, split_columns, store_error};
+use crate::output::{Format, RowsArgs, open_catalog, split_columns, store_error};
 use crate::runs_output::{default_columns, print_runs};
 use crate::{CliError, Outcome};
 
@@ -28,12 +28,8 @@ pub struct Args {
     /// Show at most N runs.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Columns to show, comma-separated (e.g. `id,name,lr,metrics.loss.min`).
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[command(flatten)]
+    pub rows: RowsArgs,
 }
 
 /// Lists runs matching the filters.
@@ -49,11 +45,11 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         limit: args.limit,
     };
     let views = catalog.runs(&filter).map_err(store_error)?;
-    let columns = match split_columns(&args.columns) {
+    let columns = match split_columns(&args.rows.columns) {
         c if c.is_empty() => default_columns(&views, &[]),
         c => c,
     };
-    let format = Format::or_default(args.format);
+    let format = Format::or_default(args.rows.format);
     if views.is_empty() && format == Format::Table {
         eprintln!("no runs found (start one with `ox run -- CMD`, or `ox import PATH`)");
         return Ok(Outcome::Success);
@@ -88,5 +84,5 @@ fn run_where(catalog: &ox_store::Catalog, expr: &str, args: &Args) -> Result<Out
         });
     }
     let selected = query::select(catalog, &q, expr)?;
-    query::print(&selected, &args.columns, args.format)
+    query::print(&selected, &args.rows.columns, args.rows.format)
 }

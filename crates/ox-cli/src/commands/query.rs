@@ -6,7 +6,7 @@ use ox_query::ast::{Expr, Literal, Name, OrderKey, Query, Segment, Value};
 use ox_query::{CmpOp, CompiledQuery, Field, KnownKeys, QueryError, Span, Summary};
 use ox_store::{Catalog, RunView, StoreError};
 
-use crate::output::{Format, open_catalog, split_columns, store_error};
+use crate::output::{Format, RowsArgs, open_catalog, split_columns, store_error};
 use crate::runs_output::{default_columns, print_runs};
 use crate::{CliError, Outcome};
 
@@ -27,12 +27,8 @@ pub struct Args {
     /// The query (words are joined with spaces); empty selects all runs.
     #[arg(value_name = "EXPR")]
     pub expr: Vec<String>,
-    /// Columns to show, comma-separated (e.g. `id,name,lr,metrics.loss.min`).
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[command(flatten)]
+    pub rows: RowsArgs,
 }
 
 /// Prints the runs the query selects.
@@ -40,7 +36,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let catalog = open_catalog()?;
     let expr = args.expr.join(" ");
     let selected = select_where(&catalog, &expr)?;
-    print(&selected, &args.columns, args.format)
+    print(&selected, &args.rows.columns, args.rows.format)
 }
 
 /// Runs selected by a query, with what is needed to print them.

@@ -57,12 +57,24 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::failed(anyhow!("cannot read the current directory: {e}")))?;
+    let kill_grace = seconds_from_env("OX_KILL_GRACE", ox_exec::DEFAULT_KILL_GRACE)?;
+    // The watchdog is this same binary in its hidden `__watchdog` mode.
+    let executor = match std::env::current_exe() {
+        Ok(ox) => ox_exec::LocalExecutor::with_watchdog(vec![
+            ox.into_os_string(),
+            "__watchdog".into(),
+            "--grace".into(),
+            kill_grace.as_secs_f64().to_string().into(),
+        ]),
+        Err(_) => ox_exec::LocalExecutor::default(),
+    };
     let supervisor = Supervisor {
         sample_interval: seconds_from_env(
             "OX_SAMPLE_INTERVAL",
             ox_exec::sampler::DEFAULT_INTERVAL,
         )?,
-        kill_grace: seconds_from_env("OX_KILL_GRACE", ox_exec::DEFAULT_KILL_GRACE)?,
+        kill_grace,
+        executor: Arc::new(executor),
         console: Some(Arc::new(|stream| match stream {
             Stream::Stdout => Box::new(std::io::stdout()),
             Stream::Stderr => Box::new(std::io::stderr()),
@@ -159,4 +171,25 @@ fn seconds_from_env(var: &str, default: Duration) -> Result<Duration, CliError> 
 /// and what it returns is appended to the run's metrics file.
 fn line_observer(_project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
     None
+}
+
+/// Arguments of the hidden `ox __watchdog` mode (started by `ox run`, not by people).
+#[derive(Debug, clap::Args)]
+pub struct WatchdogArgs {
+    /// The process group to end once stdin closes.
+    #[arg(long)]
+    pub pgid: u32,
+    /// Seconds between SIGTERM and SIGKILL.
+    #[arg(long, default_value_t = 10.0)]
+    pub grace: f64,
+}
+
+/// Waits for the supervisor (on the other end of stdin) to go, then ends what is left of
+/// the command's process group (see `ox_exec::watchdog`).
+pub fn watchdog(args: WatchdogArgs) -> Result<Outcome, CliError> {
+    let grace =
+        std::time::Duration::try_from_secs_f64(args.grace).unwrap_or(ox_exec::DEFAULT_KILL_GRACE);
+    let group = ox_exec::local_group(args.pgid);
+    ox_exec::watch(std::io::stdin().lock(), group.as_ref(), grace);
+    Ok(Outcome::Success)
 }

@@ -27,14 +27,7 @@ impl TestProject {
     pub fn ox(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ox"));
         cmd.current_dir(self.root()).args(args);
-        for var in [
-            "OX_DIR",
-            "OX_RUN_ID",
-            "OX_METRICS_FILE",
-            "OX_STUDY",
-            "OX_RUN_NAME",
-            "OX_PARAMS",
-        ] {
+        for var in ox_test_support::OX_ENV_VARS {
             cmd.env_remove(var);
         }
         cmd.env("OX_SAMPLE_INTERVAL", "0.2");
