@@ -68,9 +68,11 @@ mod lexer;
 mod parser;
 mod resolve;
 mod sql;
+mod values;
 
 pub use error::{QueryError, Span};
 pub use lexer::{CmpOp, Number};
 pub use parser::parse;
 pub use resolve::{Field, KnownKeys, RunField, Summary, resolve};
-pub use sql::{CompiledQuery, Fragment, SqlValue, compile, compile_query, parse_duration};
+pub use sql::{CompiledQuery, Fragment, SqlValue, compile, compile_query};
+pub use values::parse_duration;
