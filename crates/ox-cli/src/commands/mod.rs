@@ -1,3 +1,9 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
+pub mod demo;
 pub mod init;
+pub mod ls;
+pub mod query;
+pub mod reindex;
+pub mod run;
+pub mod show;
