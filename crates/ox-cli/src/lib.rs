@@ -38,6 +38,9 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
+    /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
+    /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
+    Import(commands::import::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Import(args) => commands::import::run(args),
     };
     exit::report(result)
 }
