@@ -392,7 +392,7 @@ fn torchtune_console_and_disk_logger() {
 #[test]
 fn whole_corpus_walk_has_no_failures_and_no_duplicates() {
     let Some(c) = corpora() else { return };
-    let found = discover(&[c.clone()]);
+    let found = discover(std::slice::from_ref(&c));
     assert!(found.failures.is_empty(), "{:?}", found.failures);
     let mut keys = Vec::new();
     for u in &found.units {
