@@ -14,6 +14,7 @@ mod mlflow;
 mod model;
 mod ndjson;
 mod patterns;
+mod pipeline;
 mod proto;
 mod text;
 mod tfevents;
@@ -24,6 +25,7 @@ pub use detect::{Discovery, ImportUnit, UnitKind, discover};
 pub use error::IngestError;
 pub use model::{ImportedRun, MetricTable, Point, SampleScore, Source, SourceKind, score_of};
 pub use patterns::{LineMetrics, LogPattern, LogPatterns};
+pub use pipeline::{default_threads, parse_units};
 pub use tfevents::{TfEventsReport, read_tfevents};
 pub use write::{RunWriter, WriteOutcome};
 

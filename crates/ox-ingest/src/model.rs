@@ -69,7 +69,12 @@ pub struct MetricTable {
 impl MetricTable {
     /// The id of metric `name`, adding it when new.
     pub fn metric_id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.index.get(name) {
+        // Runs have few metrics: comparing names beats hashing them on the hot path.
+        if self.names.len() <= 16 {
+            if let Some(i) = self.names.iter().position(|n| n == name) {
+                return i as u32;
+            }
+        } else if let Some(&id) = self.index.get(name) {
             return id;
         }
         let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use ox_ingest::{LogPatterns, RunWriter, discover, parse_unit};
+use ox_ingest::{LogPatterns, RunWriter, discover};
 
 use crate::{CliError, Outcome, output};
 
@@ -34,26 +34,33 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut failures: Vec<(PathBuf, String)> = found.failures;
     let (mut imported, mut updated) = (0u64, 0u64);
     let bar = progress_bar(found.units.len() as u64);
-    for unit in &found.units {
-        bar.set_message(unit.path.display().to_string());
-        match parse_unit(unit, &patterns) {
-            Ok(runs) => {
-                for mut run in runs {
-                    for warning in &run.warnings {
-                        bar.suspend(|| eprintln!("warning: {warning}"));
-                    }
-                    match writer.write(&mut run, args.study.as_deref()) {
-                        Ok(outcome) if outcome.created => imported += 1,
-                        Ok(_) => updated += 1,
-                        Err(e) => failures.push((run.source.path.clone(), e.to_string())),
+    ox_ingest::parse_units(
+        &found.units,
+        &patterns,
+        ox_ingest::default_threads(),
+        |unit, result| {
+            bar.set_message(unit.path.display().to_string());
+            match result {
+                Ok(runs) => {
+                    for mut run in runs {
+                        for warning in &run.warnings {
+                            bar.suspend(|| eprintln!("warning: {warning}"));
+                        }
+                        match writer.write(&mut run, args.study.as_deref()) {
+                            Ok(outcome) if outcome.created => imported += 1,
+                            Ok(_) => updated += 1,
+                            Err(e) => failures.push((run.source.path.clone(), e.to_string())),
+                        }
                     }
                 }
+                Err(e) => failures.push((unit.path.clone(), e.to_string())),
             }
-            Err(e) => failures.push((unit.path.clone(), e.to_string())),
-        }
-        bar.inc(1);
-    }
+            bar.inc(1);
+        },
+    );
     bar.finish_and_clear();
+    // Workers finish in any order: report failures in path order.
+    failures.sort();
     for (path, reason) in &failures {
         // Reasons from the importers usually start with the path already.
         let path_text = path.display().to_string();
