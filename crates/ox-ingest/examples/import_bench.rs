@@ -95,8 +95,24 @@ fn generate_jsonl(dir: &Path, bytes: u64) -> u64 {
     written
 }
 
+/// CPU seconds (user + system) this process used so far (Linux; 0 elsewhere).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at index 2.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn import(paths: &[PathBuf], project: &ox_core::Project) -> (usize, f64) {
     let start = Instant::now();
+    let cpu_start = cpu_secs();
     let found = discover(paths);
     assert!(found.failures.is_empty(), "{:?}", found.failures);
     let mut writer = RunWriter::open(project.clone()).unwrap();
@@ -113,6 +129,7 @@ fn import(paths: &[PathBuf], project: &ox_core::Project) -> (usize, f64) {
             }
         },
     );
+    eprintln!("  CPU time {:.2}s", cpu_secs() - cpu_start);
     (n, start.elapsed().as_secs_f64())
 }
 

@@ -46,6 +46,20 @@ impl RunWriter {
         Ok(RunWriter { project, by_source })
     }
 
+    /// A writer that knows no source keys yet: the caller tells it with
+    /// [`RunWriter::remember`] (e.g. from the catalog's `run_for_source`).
+    pub fn without_scan(project: Project) -> Self {
+        RunWriter {
+            project,
+            by_source: HashMap::new(),
+        }
+    }
+
+    /// Records that `source_key` was imported as run `id`.
+    pub fn remember(&mut self, source_key: &str, id: RunId) {
+        self.by_source.insert(source_key.to_string(), id);
+    }
+
     /// The run that holds `source_key`, if imported before.
     pub fn run_for_source(&self, source_key: &str) -> Option<&RunId> {
         self.by_source.get(source_key)

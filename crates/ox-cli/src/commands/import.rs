@@ -29,7 +29,13 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let patterns = LogPatterns::from_config_file(&project.config_path()).map_err(|e| {
         CliError::usage(anyhow!("{e}")).hint("fix [[log_patterns]] in .ox/config.toml")
     })?;
-    let mut writer = RunWriter::open(project).map_err(|e| CliError::failed(anyhow!("{e}")))?;
+    // Earlier imports are found through the catalog (`run_for_source`); when it cannot be
+    // opened, by reading every run.json's source key.
+    let catalog = ox_store::Catalog::open(&project).ok();
+    let mut writer = match &catalog {
+        Some(_) => RunWriter::without_scan(project),
+        None => RunWriter::open(project).map_err(|e| CliError::failed(anyhow!("{e}")))?,
+    };
     let found = discover(&args.paths);
     let mut failures: Vec<(PathBuf, String)> = found.failures;
     let (mut imported, mut updated) = (0u64, 0u64);
@@ -43,6 +49,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             match result {
                 Ok(runs) => {
                     for mut run in runs {
+                        let key = run.source.key.clone();
+                        if writer.run_for_source(&key).is_none()
+                            && let Some(id) = catalog
+                                .as_ref()
+                                .and_then(|c| c.run_for_source(&key).ok().flatten())
+                        {
+                            writer.remember(&key, id);
+                        }
                         for warning in &run.warnings {
                             bar.suspend(|| eprintln!("warning: {warning}"));
                         }
