@@ -530,3 +530,32 @@ fn binary_garbage_and_user_patterns_in_text_logs() {
     let run = &parse_unit(&unit(UnitKind::TextLog, &path), &patterns).unwrap()[0];
     assert_eq!(run.metrics.series("loss"), vec![(1, 0.52), (2, 0.40)]);
 }
+
+#[test]
+fn eval_without_header_is_a_crashed_run_with_its_finished_samples() {
+    let Some(c) = corpora() else { return };
+    // What a killed eval leaves: the start journal and the finished samples, no header.
+    let src = c.join("inspect/logs/2026-11-23T07-11-00-00-00_arith_DsSMY83ixRju6CwmXXptZT.eval");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&src).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("killed.eval");
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    for name in names {
+        let keep = name == "_journal/start.json"
+            || ["samples/a1_", "samples/a2_", "samples/a3_"]
+                .iter()
+                .any(|p| name.starts_with(p));
+        if keep {
+            out.raw_copy_file(zip.by_name(&name).unwrap()).unwrap();
+        }
+    }
+    out.finish().unwrap();
+    let run = &parse_unit(&unit(UnitKind::Inspect, &path), &LogPatterns::default()).unwrap()[0];
+    assert_eq!(run.status, Status::Crashed);
+    assert_eq!(run.name.as_deref(), Some("arith"));
+    assert_eq!(run.samples.len(), 3);
+    assert_eq!(run.samples[1].value, "C");
+    assert!(run.metrics.series("match/accuracy").is_empty());
+    assert!(!run.warnings.is_empty());
+}
