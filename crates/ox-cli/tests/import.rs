@@ -139,6 +139,10 @@ fn study_flag_and_failures_exit_one_while_good_files_import() {
     let s = runs.iter().find(|r| r["name"] == "slurm-47_1").unwrap();
     assert_eq!(s["metrics"]["loss"]["last"], 0.3043);
     assert_eq!(s["metrics"]["loss"]["last_step"], 1000);
+    // The log itself is kept with the run.
+    let id = s["id"].as_str().unwrap();
+    let log = std::fs::read_to_string(p.root().join(format!(".ox/runs/{id}/stdout.log"))).unwrap();
+    assert_eq!(log, std::fs::read_to_string(&slurm).unwrap());
 }
 
 #[test]

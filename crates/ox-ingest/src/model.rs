@@ -189,6 +189,9 @@ pub struct ImportedRun {
     pub extra: Map<String, Value>,
     pub metrics: MetricTable,
     pub samples: Vec<SampleScore>,
+    /// A console log of the run (a SLURM output file, W&B's `output.log`), copied to the
+    /// run's `stdout.log`.
+    pub console_log: Option<PathBuf>,
     /// Problems that did not stop the import (a truncated tail, a bad line).
     pub warnings: Vec<String>,
 }
@@ -210,6 +213,7 @@ impl ImportedRun {
             extra: Map::new(),
             metrics: MetricTable::default(),
             samples: Vec::new(),
+            console_log: None,
             warnings: Vec::new(),
         }
     }

@@ -77,6 +77,9 @@ pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<Importe
         kind.as_str(),
     );
     run.name = Some(stem);
+    if kind != SourceKind::Torchtune {
+        run.console_log = Some(path.to_path_buf());
+    }
     parse_text(&text, patterns, &mut run);
     Ok(run)
 }

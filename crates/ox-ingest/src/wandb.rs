@@ -248,6 +248,10 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
         ));
     }
     run.name = display_name.or_else(|| Some(run_id.clone()));
+    run.console_log = path
+        .parent()
+        .map(|d| d.join("files/output.log"))
+        .filter(|p| p.is_file());
     run.params = config;
     run.tags = tags;
     run.exit_code = exit_code;

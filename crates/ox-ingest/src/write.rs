@@ -97,6 +97,9 @@ impl RunWriter {
         } else {
             write_samples(&samples_path, imported)?;
         }
+        if let Some(log) = &imported.console_log {
+            copy_atomic(log, &self.project.stdout_log_path(&id))?;
+        }
         // run.json last: a reader that sees the run sees its files complete.
         self.project.write_run(&run)?;
         self.by_source
@@ -187,6 +190,17 @@ fn write_samples(path: &Path, imported: &ImportedRun) -> Result<(), IngestError>
         .map_err(|e| IngestError::io("write", path, e))?;
     tmp.persist(path)
         .map_err(|e| IngestError::io("rename onto", path, e.error))?;
+    Ok(())
+}
+
+fn copy_atomic(from: &Path, to: &Path) -> Result<(), IngestError> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| IngestError::io("create temporary file in", dir, e))?;
+    let mut src = fs_err::File::open(from).map_err(|e| IngestError::io("open", from, e))?;
+    std::io::copy(&mut src, &mut tmp).map_err(|e| IngestError::io("copy", from, e))?;
+    tmp.persist(to)
+        .map_err(|e| IngestError::io("rename onto", to, e.error))?;
     Ok(())
 }
 
