@@ -4,6 +4,7 @@
 mod commands;
 mod exit;
 mod output;
+mod runs_output;
 
 use std::process::ExitCode;
 
@@ -13,7 +14,7 @@ pub use exit::{CliError, Outcome};
 
 /// Fast, local-first experiment tracking: run, track, query, import and analyze experiments.
 #[derive(Debug, Parser)]
-#[command(name = "ox", version, about, long_about = None, propagate_version = true)]
+#[command(name = "ox", version, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +24,12 @@ struct Cli {
 enum Command {
     /// Create a `.ox/` project in the current directory.
     Init(commands::init::Args),
+    /// List runs.
+    Ls(commands::ls::Args),
+    /// Show one run: params, metric summaries with trends, provenance, files.
+    Show(commands::show::Args),
+    /// Rebuild the catalog (`.ox/ox.db`) from the run files.
+    Reindex(commands::reindex::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -38,6 +45,9 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
+        Command::Ls(args) => commands::ls::run(args),
+        Command::Show(args) => commands::show::run(args),
+        Command::Reindex(args) => commands::reindex::run(args),
     };
     exit::report(result)
 }

@@ -1,6 +1,5 @@
 //! Output helpers shared by commands: format selection and project discovery.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use ox_core::{CoreError, OX_DIR_ENV, Project};
@@ -17,25 +16,80 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format to use: the one asked for, else a table on a terminal and JSON otherwise
-    /// would surprise people piping to `head`, so a table everywhere by default.
+    /// The format to use: the one asked for, else a table (also when piped, so that
+    /// `ox ls | head` shows what the terminal shows).
     pub fn or_default(f: Option<Format>) -> Format {
         f.unwrap_or(Format::Table)
     }
 }
 
-/// Whether stdout is a terminal (colour, sparklines and progress bars only then).
-pub fn stdout_is_terminal() -> bool {
-    std::io::stdout().is_terminal()
-}
-
 /// Finds the project for the current directory (or `OX_DIR`), with a hint to run
 /// `ox init` when there is none.
 pub fn find_project() -> Result<Project, CliError> {
-    let cwd = std::env::current_dir().map_err(|e| CliError::failed(anyhow::anyhow!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::failed(anyhow::anyhow!("cannot read the current directory: {e}")))?;
     let env = std::env::var_os(OX_DIR_ENV).map(PathBuf::from);
     Project::discover(&cwd, env.as_deref()).map_err(|e| match e {
-        CoreError::NoProject { .. } => CliError::usage(e).hint("run `ox init` in your project's top directory, or set OX_DIR"),
+        CoreError::NoProject { .. } => {
+            CliError::usage(e).hint("run `ox init` in your project's top directory, or set OX_DIR")
+        }
         other => CliError::usage(other),
     })
+}
+
+/// Opens the project's catalog (refreshing it) and prints what the refresh warned about.
+pub fn open_catalog() -> Result<ox_store::Catalog, CliError> {
+    let project = find_project()?;
+    let catalog = ox_store::Catalog::open(&project).map_err(store_error)?;
+    print_refresh_warnings(catalog.last_refresh());
+    Ok(catalog)
+}
+
+/// Prints refresh warnings on stderr (the first few, then a count).
+pub fn print_refresh_warnings(report: &ox_store::RefreshReport) {
+    const SHOWN: usize = 5;
+    for w in report.warnings.iter().take(SHOWN) {
+        eprintln!("warning: {w}");
+    }
+    if report.warnings.len() > SHOWN {
+        eprintln!(
+            "warning: … and {} more problems (see `ox reindex`)",
+            report.warnings.len() - SHOWN
+        );
+    }
+}
+
+/// Maps catalog errors to exit codes and hints: an unknown or ambiguous run is a usage
+/// error (2); anything else failed (1).
+pub fn store_error(e: ox_store::StoreError) -> CliError {
+    use ox_store::StoreError;
+    match e {
+        StoreError::NoSuchRun {
+            ref suggestions, ..
+        } => {
+            let hint = if suggestions.is_empty() {
+                "`ox ls` lists the runs; a run is named by its id, a unique id prefix, its name, or study/name".to_string()
+            } else {
+                format!("did you mean {}?", suggestions.join(" or "))
+            };
+            CliError::usage(e).hint(hint)
+        }
+        StoreError::AmbiguousRun { .. } => {
+            CliError::usage(e).hint("use more characters of the id, or study/name")
+        }
+        StoreError::CorruptEntry { .. } => {
+            CliError::failed(e).hint("run `ox reindex` to rebuild the catalog")
+        }
+        other => CliError::failed(other),
+    }
+}
+
+/// Splits comma-separated `--columns` values.
+pub fn split_columns(spec: &[String]) -> Vec<String> {
+    spec.iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }

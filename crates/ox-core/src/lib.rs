@@ -13,8 +13,8 @@ mod run;
 
 pub use error::CoreError;
 pub use metrics::{
-    LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan, SeriesFile,
-    parse_metric_line,
+    LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
+    SeriesFile, parse_metric_line,
 };
 pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};

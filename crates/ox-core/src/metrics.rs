@@ -164,7 +164,9 @@ impl<'de> Visitor<'de> for LineVisitor {
                 "step" => {
                     line.step = match map.next_value::<Scalar>()? {
                         Scalar::Number(f) if f.is_finite() && f.fract() == 0.0 => Some(f as i64),
-                        Scalar::Number(_) => return Err(de::Error::custom("step must be an integer")),
+                        Scalar::Number(_) => {
+                            return Err(de::Error::custom("step must be an integer"));
+                        }
                         Scalar::Ignored => None,
                     }
                 }
@@ -400,7 +402,9 @@ impl MetricsFileReader {
             match parse_metric_line(text) {
                 Ok(line) => {
                     if line.kind == LineKind::Metrics {
-                        let step = line.step.unwrap_or_else(|| scan.last_step.map_or(0, |s| s + 1));
+                        let step = line
+                            .step
+                            .unwrap_or_else(|| scan.last_step.map_or(0, |s| s + 1));
                         scan.last_step = Some(step);
                         on_line(step, &line);
                     } else {
@@ -433,7 +437,9 @@ impl MetricsFileReader {
         if let Some(tail) = &scan.tail {
             match parse_metric_line(tail) {
                 Ok(line) => {
-                    let step = line.step.unwrap_or_else(|| scan.last_step.map_or(0, |s| s + 1));
+                    let step = line
+                        .step
+                        .unwrap_or_else(|| scan.last_step.map_or(0, |s| s + 1));
                     push(step, &line);
                 }
                 Err(_) => out.torn_tail = true,
@@ -475,12 +481,18 @@ mod tests {
         assert_eq!(l.kind, LineKind::Metrics);
         assert_eq!(l.step, Some(12));
         assert_eq!(l.time, Some(1732300000.5));
-        assert_eq!(l.values, vec![(Cow::Borrowed("loss"), 0.52), (Cow::Borrowed("lr"), 3e-4)]);
+        assert_eq!(
+            l.values,
+            vec![(Cow::Borrowed("loss"), 0.52), (Cow::Borrowed("lr"), 3e-4)]
+        );
     }
 
     #[test]
     fn accepts_python_nonfinite_tokens_but_not_inside_strings() {
-        let l = parse_metric_line(r#"{"step": 1, "a": NaN, "b": Infinity, "c": -Infinity, "s": "NaN Infinity"}"#).unwrap();
+        let l = parse_metric_line(
+            r#"{"step": 1, "a": NaN, "b": Infinity, "c": -Infinity, "s": "NaN Infinity"}"#,
+        )
+        .unwrap();
         assert!(l.values[0].1.is_nan());
         assert_eq!(l.values[1].1, f64::INFINITY);
         assert_eq!(l.values[2].1, f64::NEG_INFINITY);
@@ -508,7 +520,11 @@ mod tests {
     fn scan_infers_steps_resumes_and_reports_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.jsonl");
-        std::fs::write(&path, "{\"loss\": 3}\n{\"loss\": 2}\nnot json\n{\"step\": 10, \"loss\": 1}\n{\"loss\": 0.").unwrap();
+        std::fs::write(
+            &path,
+            "{\"loss\": 3}\n{\"loss\": 2}\nnot json\n{\"step\": 10, \"loss\": 1}\n{\"loss\": 0.",
+        )
+        .unwrap();
         let mut acc = MetricAccumulator::default();
         let scan = MetricsFileReader::scan(&path, 0, None, |step, l| {
             for (_, v) in &l.values {
@@ -519,10 +535,17 @@ mod tests {
         assert_eq!(scan.bad_lines.len(), 1);
         assert_eq!(scan.tail.as_deref(), Some("{\"loss\": 0."));
         let s = acc.summary().unwrap();
-        assert_eq!((s.first, s.last, s.min, s.max, s.count, s.last_step), (3.0, 1.0, 1.0, 3.0, 3, 10));
+        assert_eq!(
+            (s.first, s.last, s.min, s.max, s.count, s.last_step),
+            (3.0, 1.0, 1.0, 3.0, 3, 10)
+        );
         assert_eq!(s.mean, 2.0);
         // The writer finishes the line; a resumed scan reads only the new bytes.
-        std::fs::OpenOptions::new().append(true).open(&path).and_then(|mut f| std::io::Write::write_all(&mut f, b"5}\n{\"loss\": 0.25}\n")).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"5}\n{\"loss\": 0.25}\n"))
+            .unwrap();
         let resumed = MetricsFileReader::scan(&path, scan.end_offset, scan.last_step, |step, l| {
             for (_, v) in &l.values {
                 acc.push(step, *v);

@@ -72,7 +72,11 @@ fn looks_like_float(s: &str) -> bool {
 /// Sets `value` at the dotted path `key` in `params`, creating nested objects on the way
 /// (`model.layers` → `{"model": {"layers": …}}`). Fails when a prefix of the path already
 /// holds a non-object value or a path segment is empty.
-pub fn set_dotted(params: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), CoreError> {
+pub fn set_dotted(
+    params: &mut Map<String, Value>,
+    key: &str,
+    value: Value,
+) -> Result<(), CoreError> {
     let bad = |reason: &str| CoreError::BadParam {
         spec: key.to_string(),
         reason: reason.to_string(),
@@ -91,7 +95,11 @@ pub fn set_dotted(params: &mut Map<String, Value>, key: &str, value: Value) -> R
             .or_insert_with(|| Value::Object(Map::new()));
         cur = match entry {
             Value::Object(m) => m,
-            _ => return Err(bad(&format!("{seg:?} is already set to a non-object value"))),
+            _ => {
+                return Err(bad(&format!(
+                    "{seg:?} is already set to a non-object value"
+                )));
+            }
         };
     }
     cur.insert((*last).to_string(), value);
@@ -157,7 +165,10 @@ mod tests {
         set_param_spec(&mut p, "model.layers=12").unwrap();
         set_param_spec(&mut p, "model.act=gelu").unwrap();
         set_param_spec(&mut p, "lr=3e-4").unwrap();
-        assert_eq!(Value::Object(p.clone()), json!({"model": {"layers": 12, "act": "gelu"}, "lr": 0.0003}));
+        assert_eq!(
+            Value::Object(p.clone()),
+            json!({"model": {"layers": 12, "act": "gelu"}, "lr": 0.0003})
+        );
         let flat: Vec<String> = flatten_params(&p).into_iter().map(|(k, _)| k).collect();
         assert_eq!(flat, ["lr", "model.act", "model.layers"]);
         assert!(set_param_spec(&mut p, "lr.x=1").is_err());

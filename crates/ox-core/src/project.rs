@@ -22,7 +22,8 @@ impl Project {
         if !ox_dir.is_dir() {
             return Err(CoreError::BadOxDir { path: ox_dir });
         }
-        let ox_dir = std::path::absolute(&ox_dir).map_err(|e| CoreError::io("resolve", &ox_dir, e))?;
+        let ox_dir =
+            std::path::absolute(&ox_dir).map_err(|e| CoreError::io("resolve", &ox_dir, e))?;
         Ok(Project { ox_dir })
     }
 
@@ -32,7 +33,8 @@ impl Project {
         if let Some(dir) = ox_dir_env.filter(|d| !d.as_os_str().is_empty()) {
             return Self::open(dir);
         }
-        let start_abs = std::path::absolute(start).map_err(|e| CoreError::io("resolve", start, e))?;
+        let start_abs =
+            std::path::absolute(start).map_err(|e| CoreError::io("resolve", start, e))?;
         let mut cur = Some(start_abs.as_path());
         while let Some(dir) = cur {
             let candidate = dir.join(".ox");
@@ -46,7 +48,8 @@ impl Project {
 
     /// Creates `dir/.ox` with its subdirectories (keeping whatever is already there).
     pub fn init(dir: &Path) -> Result<Self, CoreError> {
-        let ox_dir = std::path::absolute(dir.join(".ox")).map_err(|e| CoreError::io("resolve", dir, e))?;
+        let ox_dir =
+            std::path::absolute(dir.join(".ox")).map_err(|e| CoreError::io("resolve", dir, e))?;
         let project = Project { ox_dir };
         for d in [project.runs_dir(), project.metrics_dir()] {
             fs_err::create_dir_all(&d).map_err(|e| CoreError::io("create directory", &d, e))?;
@@ -193,7 +196,10 @@ mod tests {
             Project::discover(other.path(), None),
             Err(CoreError::NoProject { .. })
         ));
-        assert_eq!(Project::discover(other.path(), Some(p.ox_dir())).unwrap(), p);
+        assert_eq!(
+            Project::discover(other.path(), Some(p.ox_dir())).unwrap(),
+            p
+        );
         assert!(Project::discover(other.path(), Some(&other.path().join("nope"))).is_err());
     }
 
@@ -210,7 +216,10 @@ mod tests {
             Err(CoreError::NoSuchRun { .. })
         ));
         // No temporary files are left behind.
-        let names: Vec<_> = std::fs::read_dir(p.run_dir(&run.id)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(p.run_dir(&run.id))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("run.json")]);
     }
 }

@@ -24,7 +24,11 @@ impl RunId {
     /// deterministic imports use this).
     pub fn from_parts(time: DateTime<Utc>, random: u128) -> Self {
         let ms = u64::try_from(time.timestamp_millis()).unwrap_or(0);
-        RunId(ulid::Ulid::from_parts(ms, random).to_string().to_lowercase())
+        RunId(
+            ulid::Ulid::from_parts(ms, random)
+                .to_string()
+                .to_lowercase(),
+        )
     }
 
     /// Wraps an existing id string when it is safe as a file name.
@@ -159,7 +163,10 @@ mod rfc3339 {
     }
     pub mod option {
         use super::*;
-        pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => super::serialize(t, s),
                 None => s.serialize_none(),

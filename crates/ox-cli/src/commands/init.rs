@@ -20,7 +20,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let existed = dir.join(".ox").is_dir();
     let project = ox_core::Project::init(&dir).context("cannot create the project")?;
     if existed {
-        eprintln!("ox project already exists at {}", project.ox_dir().display());
+        eprintln!(
+            "ox project already exists at {}",
+            project.ox_dir().display()
+        );
     } else {
         eprintln!("created {}", project.ox_dir().display());
     }

@@ -1,0 +1,277 @@
+//! Tables as data, and their text, CSV, Markdown and LaTeX renderings.
+
+use crate::number::format_number;
+
+/// Column alignment in text and Markdown output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// One table cell. Numbers keep their value so CSV can print them exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Num(f64),
+    Empty,
+}
+
+impl Cell {
+    /// The cell as shown in text, Markdown and LaTeX (numbers to 4 significant digits).
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Num(v) => format_number(*v),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    /// The cell as written to CSV (numbers in full precision).
+    pub fn exact(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Num(v) if v.is_finite() => v.to_string(),
+            Cell::Num(v) => format_number(*v),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+impl From<f64> for Cell {
+    fn from(v: f64) -> Self {
+        Cell::Num(v)
+    }
+}
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Cell::Empty, Into::into)
+    }
+}
+
+/// A table: column names and rows of cells (rows shorter than the header are padded).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// An empty table with these column names.
+    pub fn new(columns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Table {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    pub fn push(&mut self, row: Vec<Cell>) {
+        self.rows.push(row);
+    }
+
+    fn align(&self, col: usize) -> Align {
+        let numeric = self
+            .rows
+            .iter()
+            .filter_map(|r| r.get(col))
+            .filter(|c| !matches!(c, Cell::Empty))
+            .all(|c| matches!(c, Cell::Num(_)));
+        let any = self
+            .rows
+            .iter()
+            .any(|r| r.get(col).is_some_and(|c| !matches!(c, Cell::Empty)));
+        if numeric && any {
+            Align::Right
+        } else {
+            Align::Left
+        }
+    }
+
+    fn cells(&self, row: &[Cell]) -> Vec<String> {
+        (0..self.columns.len())
+            .map(|i| row.get(i).map(Cell::display).unwrap_or_default())
+            .collect()
+    }
+
+    /// Aligned columns separated by two spaces, header first; no trailing spaces.
+    pub fn to_text(&self) -> String {
+        let body: Vec<Vec<String>> = self.rows.iter().map(|r| self.cells(r)).collect();
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|i| {
+                body.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain(std::iter::once(self.columns[i].chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let aligns: Vec<Align> = (0..self.columns.len()).map(|i| self.align(i)).collect();
+        let mut out = String::new();
+        let mut line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                match aligns[i] {
+                    Align::Right => {
+                        s.push_str(&" ".repeat(pad));
+                        s.push_str(cell);
+                    }
+                    Align::Left => {
+                        s.push_str(cell);
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        line(&self.columns);
+        for row in &body {
+            line(row);
+        }
+        out
+    }
+
+    /// RFC 4180 CSV with a header row; numbers in full precision.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        let _ = w.write_record(&self.columns);
+        for row in &self.rows {
+            let cells: Vec<String> = (0..self.columns.len())
+                .map(|i| row.get(i).map(Cell::exact).unwrap_or_default())
+                .collect();
+            let _ = w.write_record(&cells);
+        }
+        // Writing into a Vec cannot fail.
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// A GitHub-flavoured Markdown table (pipes in cells escaped).
+    pub fn to_markdown(&self) -> String {
+        let esc = |s: &str| s.replace('|', "\\|");
+        let mut out = String::new();
+        out.push_str(&format!(
+            "| {} |\n",
+            self.columns
+                .iter()
+                .map(|c| esc(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+        let seps: Vec<&str> = (0..self.columns.len())
+            .map(|i| match self.align(i) {
+                Align::Right => "---:",
+                Align::Left => "---",
+            })
+            .collect();
+        out.push_str(&format!("| {} |\n", seps.join(" | ")));
+        for row in &self.rows {
+            let cells: Vec<String> = self.cells(row).iter().map(|c| esc(c)).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        out
+    }
+
+    /// A LaTeX `tabular` with booktabs rules (`\usepackage{booktabs}`), special characters
+    /// escaped.
+    pub fn to_latex(&self) -> String {
+        let spec: String = (0..self.columns.len())
+            .map(|i| match self.align(i) {
+                Align::Right => 'r',
+                Align::Left => 'l',
+            })
+            .collect();
+        let row = |cells: Vec<String>| {
+            format!(
+                "{} \\\\\n",
+                cells
+                    .iter()
+                    .map(|c| latex_escape(c))
+                    .collect::<Vec<_>>()
+                    .join(" & ")
+            )
+        };
+        let mut out = format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n");
+        out.push_str(&row(self.columns.clone()));
+        out.push_str("\\midrule\n");
+        for r in &self.rows {
+            out.push_str(&row(self.cells(r)));
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        out
+    }
+}
+
+/// Escapes LaTeX's special characters.
+pub fn latex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '±' => out.push_str("$\\pm$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        let mut t = Table::new(["name", "lr", "loss"]);
+        t.push(vec!["a|b".into(), 0.001.into(), Cell::Num(0.123456)]);
+        t.push(vec!["c_d".into(), Cell::Empty, Cell::Num(2.0)]);
+        t
+    }
+
+    #[test]
+    fn text_aligns_numbers_right() {
+        assert_eq!(
+            sample().to_text(),
+            "name     lr    loss\na|b   0.001  0.1235\nc_d               2\n"
+        );
+    }
+
+    #[test]
+    fn csv_keeps_full_precision() {
+        assert_eq!(
+            sample().to_csv(),
+            "name,lr,loss\na|b,0.001,0.123456\nc_d,,2\n"
+        );
+    }
+
+    #[test]
+    fn markdown_and_latex_escape() {
+        assert_eq!(
+            sample().to_markdown(),
+            "| name | lr | loss |\n| --- | ---: | ---: |\n| a\\|b | 0.001 | 0.1235 |\n| c_d |  | 2 |\n"
+        );
+        let tex = sample().to_latex();
+        assert!(
+            tex.starts_with("\\begin{tabular}{lrr}\n\\toprule\nname & lr & loss \\\\\n\\midrule\n")
+        );
+        assert!(tex.contains("c\\_d &  & 2 \\\\"));
+    }
+}

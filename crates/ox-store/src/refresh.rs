@@ -1,0 +1,478 @@
+//! Incremental refresh: bring the catalog up to date with the files, reading only what
+//! changed since the last refresh (by size and modification time), and resuming appended
+//! metrics files from where the last read stopped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ox_core::{
+    LineKind, MetricAccumulator, MetricsFileReader, Project, Run, RunId, Status, flatten_params,
+    now_utc, parse_metric_line, parse_run_json,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::liveness::{ProcessRecord, ProcessTable, is_gone};
+use crate::{StoreError, sql_err};
+
+/// What a refresh did, and the problems it met (a bad file never stops the others).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RefreshReport {
+    /// Runs whose files were (re)read.
+    pub updated: usize,
+    /// Runs removed from the catalog because their directory is gone.
+    pub removed: usize,
+    /// Running runs found to be crashed in this refresh.
+    pub crashed: usize,
+    /// One line per problem: a run.json that does not parse, torn or bad metric lines.
+    pub warnings: Vec<String>,
+}
+
+/// Size and modification time of a file, the change detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: i64,
+    mtime_ns: i64,
+}
+
+fn stamp(path: &std::path::Path) -> Option<(Stamp, SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta.modified().ok()?;
+    let mtime_ns = mtime
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    Some((
+        Stamp {
+            size: meta.len() as i64,
+            mtime_ns,
+        },
+        mtime,
+    ))
+}
+
+/// The resumable state of a run's metrics file, stored in `file_state.metrics_state`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct MetricsState {
+    acc: BTreeMap<String, MetricAccumulator>,
+    last_step: Option<i64>,
+    #[serde(default)]
+    params: Map<String, Value>,
+}
+
+struct KnownState {
+    json: Option<Stamp>,
+    metrics: Option<Stamp>,
+    metrics_offset: u64,
+    metrics_state: Option<String>,
+}
+
+/// Refreshes the catalog from the project's files inside one transaction.
+pub fn refresh(
+    conn: &mut Connection,
+    project: &Project,
+    processes: &dyn ProcessTable,
+    stale_after: Duration,
+    force_all: bool,
+) -> Result<RefreshReport, StoreError> {
+    let db = project.db_path();
+    let mut report = RefreshReport::default();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| sql_err(&db, e))?;
+    let mut known = load_known(&tx).map_err(|e| sql_err(&db, e))?;
+
+    let runs_dir = project.runs_dir();
+    let entries = match std::fs::read_dir(&runs_dir) {
+        Ok(e) => e.filter_map(Result::ok).collect::<Vec<_>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(StoreError::Core(ox_core::CoreError::Io {
+                op: "list",
+                path: runs_dir,
+                source: e,
+            }));
+        }
+    };
+    for entry in entries {
+        let Some(id) = entry.file_name().to_str().and_then(RunId::parse) else {
+            continue;
+        };
+        let json_path = project.run_json_path(&id);
+        let Some((json_stamp, _)) = stamp(&json_path) else {
+            continue;
+        };
+        let metrics_stamp = stamp(&project.metrics_path(&id)).map(|(s, _)| s);
+        let prev = known.remove(id.as_str());
+        let unchanged = prev
+            .as_ref()
+            .is_some_and(|k| k.json == Some(json_stamp) && k.metrics == metrics_stamp);
+        if unchanged && !force_all {
+            continue;
+        }
+        match read_run(project, &id, &json_path, prev, metrics_stamp, &mut report) {
+            Ok(read) => {
+                write_run(&tx, &read, json_stamp, metrics_stamp).map_err(|e| sql_err(&db, e))?;
+                report.updated += 1;
+            }
+            Err(warning) => report.warnings.push(warning),
+        }
+    }
+    for gone in known.keys() {
+        delete_run(&tx, gone).map_err(|e| sql_err(&db, e))?;
+        report.removed += 1;
+    }
+    report.crashed =
+        mark_crashed(&tx, project, processes, stale_after).map_err(|e| sql_err(&db, e))?;
+    tx.commit().map_err(|e| sql_err(&db, e))?;
+    Ok(report)
+}
+
+fn load_known(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, KnownState>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset, metrics_state FROM file_state",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let pair = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(size), Some(mtime_ns)) => Some(Stamp { size, mtime_ns }),
+            _ => None,
+        };
+        Ok((
+            r.get::<_, String>(0)?,
+            KnownState {
+                json: pair(r.get(1)?, r.get(2)?),
+                metrics: pair(r.get(3)?, r.get(4)?),
+                metrics_offset: r.get::<_, i64>(5)? as u64,
+                metrics_state: r.get(6)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Reads a run's files; on a bad run.json returns the warning to report.
+fn read_run(
+    project: &Project,
+    id: &RunId,
+    json_path: &std::path::Path,
+    prev: Option<KnownState>,
+    metrics_stamp: Option<Stamp>,
+    report: &mut RefreshReport,
+) -> Result<ReadRun, String> {
+    let bytes = std::fs::read(json_path).map_err(|e| format!("{}: {e}", json_path.display()))?;
+    let mut run = parse_run_json(json_path, &bytes).map_err(|e| e.to_string())?;
+    if run.id != *id {
+        return Err(format!(
+            "{}: id {:?} does not match its directory {id}; skipped",
+            json_path.display(),
+            run.id.as_str()
+        ));
+    }
+    // Resume the metrics scan when the file only grew since the last read.
+    let (mut state, mut offset) = match prev {
+        Some(k)
+            if metrics_stamp.is_some_and(|s| s.size as u64 >= k.metrics_offset)
+                && k.metrics.is_some() =>
+        {
+            let state = k
+                .metrics_state
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<MetricsState>(s).ok());
+            match state {
+                Some(s) => (s, k.metrics_offset),
+                None => (MetricsState::default(), 0),
+            }
+        }
+        _ => (MetricsState::default(), 0),
+    };
+    let mut tail_acc = None;
+    let metrics_path = project.metrics_path(id);
+    if metrics_stamp.is_some() {
+        let scan =
+            MetricsFileReader::scan(
+                &metrics_path,
+                offset,
+                state.last_step,
+                |step, line| match &line.kind {
+                    LineKind::Metrics => {
+                        for (k, v) in &line.values {
+                            match state.acc.get_mut(k.as_ref()) {
+                                Some(acc) => acc.push(step, *v),
+                                None => {
+                                    let mut acc = MetricAccumulator::default();
+                                    acc.push(step, *v);
+                                    state.acc.insert(k.to_string(), acc);
+                                }
+                            }
+                        }
+                    }
+                    LineKind::Params(p) => state.params.extend(p.clone()),
+                    LineKind::Other => {}
+                },
+            );
+        match scan {
+            Ok(scan) => {
+                offset = scan.end_offset;
+                state.last_step = scan.last_step;
+                for (line, err) in &scan.bad_lines {
+                    report.warnings.push(format!(
+                        "{}: skipped a bad line ({err}) near line {line} of the new data",
+                        metrics_path.display()
+                    ));
+                }
+                if let Some(tail) = scan.tail {
+                    match parse_metric_line(&tail) {
+                        // A complete last line without its newline: counted, but not part of
+                        // the resumable state, since the writer may still be appending to it.
+                        Ok(line) if line.kind == LineKind::Metrics => {
+                            let step = line.step.unwrap_or_else(|| state.last_step.map_or(0, |s| s + 1));
+                            let mut acc = state.acc.clone();
+                            for (k, v) in &line.values {
+                                acc.entry(k.to_string()).or_default().push(step, *v);
+                            }
+                            tail_acc = Some(acc);
+                        }
+                        Ok(_) => {}
+                        Err(_) if run.status.is_final() => report.warnings.push(format!(
+                            "{}: the last line is torn (the writer stopped mid-line); it was skipped",
+                            metrics_path.display()
+                        )),
+                        Err(_) => {}
+                    }
+                }
+            }
+            Err(e) => report.warnings.push(e.to_string()),
+        }
+    }
+    // Params declared by the training process fill in; run.json's own params win.
+    let mut merged = state.params.clone();
+    for (k, v) in std::mem::take(&mut run.params) {
+        merged.insert(k, v);
+    }
+    run.params = merged;
+    let shown = tail_acc.unwrap_or_else(|| state.acc.clone());
+    Ok(ReadRun {
+        run,
+        persisted: state,
+        shown,
+        offset,
+    })
+}
+
+/// A run as read from its files: the record, the resumable metrics state (up to the last
+/// complete line), and the summaries to show (which also count an unterminated last line).
+struct ReadRun {
+    run: Run,
+    persisted: MetricsState,
+    shown: BTreeMap<String, MetricAccumulator>,
+    offset: u64,
+}
+
+fn write_run(
+    tx: &Transaction<'_>,
+    read: &ReadRun,
+    json_stamp: Stamp,
+    metrics_stamp: Option<Stamp>,
+) -> rusqlite::Result<()> {
+    let ReadRun {
+        run,
+        persisted,
+        shown,
+        offset,
+    } = read;
+    let json = serde_json::to_string(run).unwrap_or_default();
+    let duration = run.duration_secs(now_utc());
+    let source_key = run
+        .source
+        .as_ref()
+        .and_then(|s| s.get("key"))
+        .and_then(Value::as_str);
+    let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    };
+    tx.execute(
+        "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT(id) DO UPDATE SET name=excluded.name, study=excluded.study, status=excluded.status,
+           created=excluded.created, started=excluded.started, ended=excluded.ended, duration=excluded.duration,
+           exit_code=excluded.exit_code, host=excluded.host, source_key=excluded.source_key, json=excluded.json",
+        params![
+            run.id.as_str(),
+            run.name,
+            run.study,
+            run.status.as_str(),
+            ts(&Some(run.created)),
+            ts(&run.started),
+            ts(&run.ended),
+            duration,
+            run.exit_code,
+            run.host,
+            source_key,
+            json
+        ],
+    )?;
+    let rid: i64 = tx.query_row(
+        "SELECT rid FROM runs WHERE id = ?1",
+        [run.id.as_str()],
+        |r| r.get(0),
+    )?;
+    tx.execute("DELETE FROM tags WHERE rid = ?1", [rid])?;
+    tx.execute("DELETE FROM params WHERE rid = ?1", [rid])?;
+    tx.execute("DELETE FROM metrics WHERE rid = ?1", [rid])?;
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO tags (rid, tag) VALUES (?1, ?2)")?;
+        for tag in &run.tags {
+            ins.execute(params![rid, tag])?;
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT OR REPLACE INTO params (rid, key, num, text) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (key, value) in flatten_params(&run.params) {
+            let (num, text) = param_columns(value);
+            ins.execute(params![rid, key, num, text])?;
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO metrics (rid, key, first, last, min, max, mean, count, last_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (key, acc) in shown {
+            if let Some(s) = acc.summary() {
+                let finite = |v: f64| (!v.is_nan()).then_some(v);
+                ins.execute(params![
+                    rid,
+                    key,
+                    finite(s.first),
+                    finite(s.last),
+                    finite(s.min),
+                    finite(s.max),
+                    finite(s.mean),
+                    s.count as i64,
+                    s.last_step
+                ])?;
+            }
+        }
+    }
+    let pid_start_ticks = run.extra.get("pid_start_ticks").and_then(Value::as_u64);
+    tx.execute(
+        "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
+           metrics_state, raw_status, pid, pid_start_ticks, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            run.id.as_str(),
+            json_stamp.size,
+            json_stamp.mtime_ns,
+            metrics_stamp.map(|s| s.size),
+            metrics_stamp.map(|s| s.mtime_ns),
+            *offset as i64,
+            serde_json::to_string(persisted).ok(),
+            run.status.as_str(),
+            run.pid,
+            pid_start_ticks.map(|t| t as i64),
+            run.host
+        ],
+    )?;
+    Ok(())
+}
+
+/// The `(num, text)` columns of a param value (see the schema in the crate docs).
+pub fn param_columns(value: &Value) -> (Option<f64>, Option<String>) {
+    match value {
+        Value::Null => (None, None),
+        Value::Bool(b) => (None, Some(b.to_string())),
+        Value::Number(n) => (n.as_f64(), Some(n.to_string())),
+        Value::String(s) => {
+            let num = s.trim().parse::<f64>().ok().filter(|f| f.is_finite());
+            (num, Some(s.clone()))
+        }
+        other => (None, Some(other.to_string())),
+    }
+}
+
+fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    if let Some(rid) = tx
+        .query_row("SELECT rid FROM runs WHERE id = ?1", [id], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()?
+    {
+        for table in ["tags", "params", "metrics"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE rid = ?1"), [rid])?;
+        }
+        tx.execute("DELETE FROM runs WHERE rid = ?1", [rid])?;
+    }
+    tx.execute("DELETE FROM file_state WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Re-checks every run whose file says `running`: a gone process makes it `crashed` in the
+/// catalog; a live one gets its duration brought up to now.
+fn mark_crashed(
+    tx: &Transaction<'_>,
+    project: &Project,
+    processes: &dyn ProcessTable,
+    stale_after: Duration,
+) -> rusqlite::Result<usize> {
+    /// id, pid, pid_start_ticks, host, started
+    type RunningRow = (
+        String,
+        Option<u32>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let running: Vec<RunningRow> = {
+        let mut stmt = tx.prepare(
+            "SELECT f.id, f.pid, f.pid_start_ticks, f.host, r.started FROM file_state f JOIN runs r ON r.id = f.id
+             WHERE f.raw_status = 'running'",
+        )?;
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut crashed = 0;
+    for (id, pid, ticks, host, started) in running {
+        let Some(run_id) = RunId::parse(&id) else {
+            continue;
+        };
+        let heartbeat = [
+            project.run_json_path(&run_id),
+            project.metrics_path(&run_id),
+            project.system_path(&run_id),
+        ]
+        .iter()
+        .filter_map(|p| stamp(p).map(|(_, t)| t))
+        .max();
+        let record = ProcessRecord {
+            pid,
+            pid_start_ticks: ticks.map(|t| t as u64),
+            host: host.as_deref(),
+            heartbeat,
+        };
+        if is_gone(&record, processes, stale_after) {
+            let prev: String =
+                tx.query_row("SELECT status FROM runs WHERE id = ?1", [&id], |r| r.get(0))?;
+            if prev != Status::Crashed.as_str() {
+                crashed += 1;
+            }
+            tx.execute(
+                "UPDATE runs SET status = 'crashed', duration = NULL WHERE id = ?1",
+                [&id],
+            )?;
+        } else if let Some(started) =
+            started.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        {
+            let secs = (now_utc() - started.with_timezone(&chrono::Utc)).num_milliseconds() as f64
+                / 1000.0;
+            tx.execute(
+                "UPDATE runs SET status = 'running', duration = ?2 WHERE id = ?1",
+                params![id, secs],
+            )?;
+        }
+    }
+    Ok(crashed)
+}

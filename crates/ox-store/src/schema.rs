@@ -1,0 +1,75 @@
+//! The catalog schema and its numbered migrations (`PRAGMA user_version`).
+//!
+//! The catalog is a cache: a database written by a newer ox, or one that fails to open, is
+//! rebuilt from the files rather than repaired.
+
+use rusqlite::Connection;
+
+/// Migrations in order; `user_version` is the number applied so far.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: runs, tags, params, metrics, and the per-run file state for incremental refresh.
+    r#"
+CREATE TABLE runs (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT,
+  study TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created TEXT NOT NULL,
+  started TEXT,
+  ended TEXT,
+  duration REAL,
+  exit_code INTEGER,
+  host TEXT,
+  source_key TEXT,
+  json TEXT NOT NULL
+);
+CREATE INDEX runs_study_name ON runs(study, name);
+CREATE INDEX runs_name ON runs(name);
+CREATE INDEX runs_source_key ON runs(source_key);
+CREATE TABLE tags (rid INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (rid, tag)) WITHOUT ROWID;
+CREATE INDEX tags_tag ON tags(tag);
+CREATE TABLE params (rid INTEGER NOT NULL, key TEXT NOT NULL, num REAL, text TEXT,
+  PRIMARY KEY (rid, key)) WITHOUT ROWID;
+CREATE INDEX params_key_num ON params(key, num);
+CREATE INDEX params_key_text ON params(key, text);
+CREATE TABLE metrics (rid INTEGER NOT NULL, key TEXT NOT NULL, first REAL, last REAL, min REAL,
+  max REAL, mean REAL, count INTEGER NOT NULL, last_step INTEGER, PRIMARY KEY (rid, key)) WITHOUT ROWID;
+CREATE INDEX metrics_key_last ON metrics(key, last);
+-- What the catalog has read of each run's files, so a refresh reads only what changed.
+CREATE TABLE file_state (
+  id TEXT PRIMARY KEY,
+  json_size INTEGER, json_mtime_ns INTEGER,
+  metrics_size INTEGER, metrics_mtime_ns INTEGER,
+  metrics_offset INTEGER NOT NULL DEFAULT 0,
+  metrics_state TEXT,
+  raw_status TEXT NOT NULL,
+  pid INTEGER, pid_start_ticks INTEGER, host TEXT
+) WITHOUT ROWID;
+"#,
+];
+
+/// Errors of opening or migrating the catalog database.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<MigrateOutcome> {
+    let version: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Ok(MigrateOutcome::TooNew);
+    }
+    let tx = conn.transaction()?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(MigrateOutcome::Ready)
+}
+
+/// Result of [`migrate`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum MigrateOutcome {
+    /// The schema is current.
+    Ready,
+    /// The database was written by a newer ox; it must be rebuilt.
+    TooNew,
+}

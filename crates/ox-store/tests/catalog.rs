@@ -1,0 +1,256 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The catalog against real project files: incremental refresh, rebuild equivalence,
+//! crash detection and run references.
+
+use std::io::Write;
+
+use ox_core::{Project, Run, RunId, Status};
+use ox_store::{Catalog, RunFilter, SortKey, StoreError};
+use serde_json::json;
+
+fn project() -> (tempfile::TempDir, Project) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Project::init(dir.path()).unwrap();
+    (dir, p)
+}
+
+fn make_run(
+    p: &Project,
+    name: &str,
+    status: Status,
+    params: serde_json::Value,
+    lines: &str,
+) -> RunId {
+    let mut run = Run::new(RunId::generate(), status);
+    run.name = Some(name.to_string());
+    run.study = "s".into();
+    run.params = params.as_object().unwrap().clone();
+    run.started = Some(run.created);
+    run.ended = status
+        .is_final()
+        .then(|| run.created + chrono::Duration::seconds(5));
+    p.write_run(&run).unwrap();
+    std::fs::write(p.metrics_path(&run.id), lines).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    run.id
+}
+
+fn append(p: &Project, id: &RunId, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(p.metrics_path(id))
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn snapshot(c: &Catalog) -> String {
+    let views = c.runs(&RunFilter::default()).unwrap();
+    format!("{views:?}")
+}
+
+#[test]
+fn summaries_params_and_incremental_append() {
+    let (_d, p) = project();
+    let a = make_run(
+        &p,
+        "a",
+        Status::Completed,
+        json!({"lr": 0.1, "model": {"layers": 2}}),
+        "{\"step\":0,\"loss\":2}\n{\"step\":1,\"loss\":1}\n",
+    );
+    let mut c = Catalog::open(&p).unwrap();
+    let v = c.run("a").unwrap();
+    assert_eq!(v.run.id, a);
+    assert_eq!(v.metrics["loss"].last, 1.0);
+    assert_eq!(v.metrics["loss"].count, 2);
+    assert_eq!(v.duration_s, Some(5.0));
+    assert_eq!(c.param_keys().unwrap(), ["lr", "model.layers"]);
+
+    // Nothing changed: nothing is read.
+    assert_eq!(c.refresh().unwrap().updated, 0);
+    append(
+        &p,
+        &a,
+        "{\"loss\":0.5}\n{\"type\":\"params\",\"params\":{\"batch\":32}}\n",
+    );
+    assert_eq!(c.refresh().unwrap().updated, 1);
+    let v = c.run(a.as_str()).unwrap();
+    let s = v.metrics["loss"];
+    assert_eq!((s.last, s.min, s.count, s.last_step), (0.5, 0.5, 3, 2));
+    assert_eq!(s.mean, 3.5 / 3.0);
+    assert_eq!(v.run.params["batch"], 32, "declared params are merged");
+    assert_eq!(v.run.params["lr"], 0.1);
+}
+
+#[test]
+fn deleting_the_database_changes_nothing() {
+    let (_d, p) = project();
+    make_run(
+        &p,
+        "a",
+        Status::Completed,
+        json!({"lr": 0.1}),
+        "{\"loss\":2}\n{\"loss\":NaN}\n",
+    );
+    let b = make_run(
+        &p,
+        "b",
+        Status::Failed,
+        json!({"lr": "3e-4"}),
+        "{\"loss\":3}\n",
+    );
+    let mut c = Catalog::open(&p).unwrap();
+    append(&p, &b, "{\"loss\":2.5}\n{\"loss\":2.");
+    c.refresh().unwrap();
+    let before = snapshot(&c);
+    drop(c);
+    std::fs::remove_file(p.db_path()).unwrap();
+    let c = Catalog::open(&p).unwrap();
+    assert_eq!(snapshot(&c), before);
+    let mut c2 = Catalog::open(&p).unwrap();
+    c2.reindex().unwrap();
+    assert_eq!(snapshot(&c2), before);
+}
+
+#[test]
+fn corrupt_database_is_rebuilt() {
+    let (_d, p) = project();
+    make_run(&p, "a", Status::Completed, json!({}), "");
+    drop(Catalog::open(&p).unwrap());
+    std::fs::write(
+        p.db_path(),
+        b"this is not sqlite at all, just garbage bytes................",
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(p.ox_dir().join("ox.db-wal"));
+    let c = Catalog::open(&p).unwrap();
+    assert_eq!(c.runs(&RunFilter::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn running_run_with_dead_pid_is_crashed() {
+    let (_d, p) = project();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let mut run = Run::new(RunId::generate(), Status::Running);
+    run.pid = Some(dead_pid);
+    run.host = hostname::get().ok().and_then(|h| h.into_string().ok());
+    run.started = Some(run.created);
+    p.write_run(&run).unwrap();
+    let mut alive = Run::new(RunId::generate(), Status::Running);
+    alive.pid = Some(std::process::id());
+    alive.host = run.host.clone();
+    alive.started = Some(alive.created);
+    p.write_run(&alive).unwrap();
+    let c = Catalog::open(&p).unwrap();
+    assert_eq!(c.last_refresh().crashed, 1);
+    assert_eq!(c.run(run.id.as_str()).unwrap().run.status, Status::Crashed);
+    assert_eq!(
+        c.run(alive.id.as_str()).unwrap().run.status,
+        Status::Running
+    );
+    // The file is not rewritten: the catalog derives the status.
+    assert_eq!(p.read_run(&run.id).unwrap().status, Status::Running);
+}
+
+#[test]
+fn references_filters_and_sorting() {
+    let (_d, p) = project();
+    let a = make_run(
+        &p,
+        "a",
+        Status::Completed,
+        json!({"lr": 0.3}),
+        "{\"loss\":1}\n",
+    );
+    let b = make_run(
+        &p,
+        "b",
+        Status::Failed,
+        json!({"lr": 0.1}),
+        "{\"loss\":3}\n",
+    );
+    let c_id = make_run(&p, "c", Status::Completed, json!({}), "{\"loss\":2}\n");
+    let c = Catalog::open(&p).unwrap();
+    assert_eq!(c.resolve(&a.as_str()[..20]).unwrap(), a);
+    assert_eq!(c.resolve("s/b").unwrap(), b);
+    assert!(matches!(
+        c.resolve("zzzz"),
+        Err(StoreError::NoSuchRun { .. })
+    ));
+    match c.resolve("aa") {
+        Err(StoreError::NoSuchRun { suggestions, .. }) => assert_eq!(suggestions, ["a"]),
+        other => panic!("{other:?}"),
+    }
+    // All ids of a single millisecond share a prefix: a short prefix is ambiguous.
+    assert!(matches!(
+        c.resolve(&a.as_str()[..4]),
+        Err(StoreError::AmbiguousRun { .. })
+    ));
+
+    let ids = |f: RunFilter| {
+        c.runs(&f)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.run.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(RunFilter {
+            status: Some(Status::Completed),
+            ..Default::default()
+        }),
+        [a.clone(), c_id.clone()]
+    );
+    assert_eq!(
+        ids(RunFilter {
+            sort: Some(SortKey::parse("lr")),
+            ..Default::default()
+        }),
+        [b.clone(), a.clone(), c_id.clone()]
+    );
+    assert_eq!(
+        ids(RunFilter {
+            sort: Some(SortKey::parse("-lr")),
+            ..Default::default()
+        }),
+        [a.clone(), b.clone(), c_id.clone()],
+        "missing sorts last"
+    );
+    assert_eq!(
+        ids(RunFilter {
+            sort: Some(SortKey::parse("-metrics.loss")),
+            limit: Some(2),
+            ..Default::default()
+        }),
+        [b, c_id]
+    );
+}
+
+#[test]
+fn bad_run_json_is_a_warning_not_a_failure() {
+    let (_d, p) = project();
+    make_run(&p, "good", Status::Completed, json!({}), "");
+    let bad = RunId::generate();
+    std::fs::create_dir_all(p.run_dir(&bad)).unwrap();
+    std::fs::write(p.run_json_path(&bad), "{not json").unwrap();
+    let c = Catalog::open(&p).unwrap();
+    assert_eq!(c.runs(&RunFilter::default()).unwrap().len(), 1);
+    assert_eq!(
+        c.last_refresh().warnings.len(),
+        1,
+        "{:?}",
+        c.last_refresh().warnings
+    );
+}
+
+#[test]
+fn removed_runs_leave_the_catalog() {
+    let (_d, p) = project();
+    let a = make_run(&p, "a", Status::Completed, json!({}), "");
+    let mut c = Catalog::open(&p).unwrap();
+    std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
+    assert_eq!(c.refresh().unwrap().removed, 1);
+    assert!(c.runs(&RunFilter::default()).unwrap().is_empty());
+}
