@@ -30,6 +30,8 @@ enum Command {
     Show(commands::show::Args),
     /// Rebuild the catalog (`.ox/ox.db`) from the run files.
     Reindex(commands::reindex::Args),
+    /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
+    Stats(commands::stats::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Ls(args) => commands::ls::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
+        Command::Stats(args) => commands::stats::run(args),
     };
     exit::report(result)
 }

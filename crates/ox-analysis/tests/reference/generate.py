@@ -221,12 +221,64 @@ for df in (1, 2.5, 10, 58.3):
     for t in (0.1, 1.0, 2.5, 8.0, 40.0):
         t_tails.append({"df": df, "t": t, "p": f(2 * st.t.sf(t, df))})
 
+
+# End-to-end scenario for `ox stats` (crates/ox-cli/tests/stats.rs writes these runs).
+cli_runs = [
+    {"lr": 0.001, "seed": 1, "loss": 0.41}, {"lr": 0.001, "seed": 2, "loss": 0.43},
+    {"lr": 0.001, "seed": 3, "loss": 0.39}, {"lr": 0.003, "seed": 1, "loss": 0.45},
+    {"lr": 0.003, "seed": 2, "loss": 0.47}, {"lr": 0.003, "seed": 3, "loss": 0.44},
+    {"lr": 0.01, "seed": 1, "loss": 0.60}, {"lr": 0.01, "seed": 2, "loss": 0.52},
+    {"lr": 0.03, "seed": 1, "loss": 0.90},
+]
+levels = sorted({r["lr"] for r in cli_runs}, key=lambda lr: np.mean([r["loss"] for r in cli_runs if r["lr"] == lr]))
+best = np.array([r["loss"] for r in cli_runs if r["lr"] == levels[0]])
+cli_groups, raw_p = [], []
+for lr in levels:
+    x = np.array([r["loss"] for r in cli_runs if r["lr"] == lr])
+    g = {"lr": lr, "n": len(x), "mean": f(x.mean()), "median": f(np.median(x)),
+         "std": f(x.std(ddof=1)) if len(x) > 1 else None,
+         "sem": f(st.sem(x)) if len(x) > 1 else None,
+         "ci": [f(v) for v in st.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=st.sem(x))] if len(x) > 1 else None,
+         "vs_best": None}
+    if lr != levels[0]:
+        if len(x) > 1:
+            w = st.ttest_ind(x, best, equal_var=False)
+            u = st.mannwhitneyu(x, best)
+            sp = math.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(best) - 1) * best.var(ddof=1)) / (len(x) + len(best) - 2))
+            g["vs_best"] = {"welch_t": f(w.statistic), "welch_df": f(w.df), "welch_p": f(w.pvalue),
+                            "mannwhitney_u": f(u.statistic), "mannwhitney_p": f(u.pvalue),
+                            "cohen_d": f((x.mean() - best.mean()) / sp)}
+            raw_p.append(w.pvalue)
+        else:
+            g["vs_best"] = {k: None for k in ("welch_t", "welch_df", "welch_p", "mannwhitney_u", "mannwhitney_p", "cohen_d")}
+    cli_groups.append(g)
+adj = list(multipletests(raw_p, method="holm")[1])
+for g in cli_groups[1:]:
+    g["vs_best"]["p_holm"] = f(adj.pop(0)) if g["vs_best"]["welch_p"] is not None else None
+lr_all = np.array([r["lr"] for r in cli_runs])
+loss_all = np.array([r["loss"] for r in cli_runs])
+grand = loss_all.mean()
+eta_cli = sum(len(loss_all[lr_all == lr]) * (loss_all[lr_all == lr].mean() - grand) ** 2 for lr in levels) / ((loss_all - grand) ** 2).sum()
+cli = {"runs": cli_runs, "groups": cli_groups, "eta_squared": f(eta_cli),
+       "spearman_rho": f(st.spearmanr(lr_all, loss_all).statistic)}
+
+# Paired scenario: two evaluations sharing 200 binary-scored samples ("match") and 12
+# real-scored ones ("graded").
+pa = paired_inputs["binary200"][0]
+pb = b200
+ga = [float(v) for v in np.round(rng.uniform(0, 1, 12), 3)]
+gb = [float(v) for v in np.round(np.clip(np.array(ga) - 0.05 + rng.normal(0, 0.1, 12), 0, 1), 3)]
+gd = np.array(ga) - np.array(gb)
+gp = st.permutation_test((gd,), mean_stat, permutation_type="samples", n_resamples=np.inf, vectorized=True).pvalue
+cli_paired = {"match_a": pa, "match_b": pb, "graded_a": ga, "graded_b": gb,
+              "graded_mean_diff": f(gd.mean()), "graded_permutation_p": f(gp)}
+
 out = {
     "generator": "crates/ox-analysis/tests/reference/generate.py",
     "versions": {"scipy": scipy.__version__, "numpy": np.__version__, "statsmodels": statsmodels.__version__},
     "describe": describe, "bootstrap": bootstrap, "two_sample": two_sample, "holm": holm,
     "mcnemar": mcnemar, "paired": paired, "eta_squared": eta, "spearman": spearman,
-    "t_quantiles": t_quantiles, "t_tails": t_tails,
+    "t_quantiles": t_quantiles, "t_tails": t_tails, "cli": cli, "cli_paired": cli_paired,
 }
 path = pathlib.Path(__file__).with_name("reference.json")
 path.write_text(json.dumps(out, indent=1, allow_nan=False) + "\n")
