@@ -71,6 +71,9 @@ __version__ = "0.1.0"
 
 #: Seconds between flushes of buffered metric lines (the most a killed process loses).
 FLUSH_INTERVAL_S = 1.0
+#: Seconds of silence after which a standalone run touches its metrics file: the file's
+#: mtime is the heartbeat by which ox tells a live run on another host from a crashed one.
+HEARTBEAT_INTERVAL_S = 60.0
 
 _RESERVED_KEYS = frozenset({"type", "step", "time"})
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -246,6 +249,8 @@ def _as_dict(config) -> dict:
 
 def _number(key: str, value):
     """The JSON-ready number for a metric value, or TypeError."""
+    if isinstance(value, dict):
+        raise TypeError(f"metric {key!r} is a {type(value).__name__}; only plain dicts are flattened")
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -273,12 +278,15 @@ def _flatten_metrics(metrics: dict, prefix: str, out: dict) -> None:
         if not isinstance(key, str):
             raise TypeError(f"metric names must be strings, not {type(key).__name__} ({key!r})")
         name = f"{prefix}/{key}" if prefix else key
-        if isinstance(value, dict):
-            _flatten_metrics(value, name, out)
-            continue
         if name in _RESERVED_KEYS:
             raise ValueError(f"{name!r} is reserved in metrics lines; pass step=... to log() instead")
-        out[name] = _number(name, value)
+        kind = type(value)
+        if kind is float:  # the common case, checked first: log() is called in training loops
+            out[name] = value
+        elif kind is dict:
+            _flatten_metrics(value, name, out)
+        else:
+            out[name] = _number(name, value)
 
 
 class Config(dict):
@@ -301,16 +309,19 @@ class _MetricsWriter:
     ``write`` to an ``O_APPEND`` descriptor (so concurrent writers never interleave inside a
     line) once a second has passed since the last write, by a daemon thread when the
     script is busy elsewhere, and on ``flush``/``close``. A failing write (disk full) is
-    reported once on stderr and never raised into the training loop."""
+    reported once on stderr and never raised into the training loop. With ``heartbeat_s``,
+    the thread also touches the file after that many seconds without a write."""
 
-    def __init__(self, path: str, interval_s: float = FLUSH_INTERVAL_S):
+    def __init__(self, path: str, interval_s: float = FLUSH_INTERVAL_S, heartbeat_s: float | None = None):
         self.path = path
         self.interval_s = interval_s
+        self.heartbeat_s = heartbeat_s
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._buf: list = []
         # Re-entrant: the SIGTERM handler may run while the main thread is inside a flush.
         self._lock = threading.RLock()
         self._last_flush = time.monotonic()
+        self._last_write = self._last_flush
         self._reported_error = False
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._flush_periodically, name="ox-metrics-flush", daemon=True)
@@ -333,6 +344,7 @@ class _MetricsWriter:
         if not self._buf or self._fd is None:
             return
         lines, self._buf = self._buf, []
+        self._last_write = self._last_flush
         view = memoryview("".join(lines).encode("utf-8"))
         try:
             while view:
@@ -346,10 +358,18 @@ class _MetricsWriter:
     def _flush_periodically(self) -> None:
         # Waking twice per interval keeps a line in memory for at most about one interval,
         # even when the script never calls log() again.
+        last_beat = time.monotonic()
         while not self._closed.wait(self.interval_s / 2):
             with self._lock:
                 if self._buf and time.monotonic() - self._last_flush >= self.interval_s / 2:
                     self._flush_locked()
+            now = time.monotonic()
+            if self.heartbeat_s is not None and now - max(last_beat, self._last_write) >= self.heartbeat_s:
+                last_beat = now
+                try:
+                    os.utime(self.path)
+                except OSError:
+                    pass
 
     def reset_after_fork(self) -> None:
         """In a forked child: new lock, no inherited lines (the parent writes those), and
@@ -485,7 +505,8 @@ class Run:
             if _extra:
                 self._record.update(_extra)
             _write_json_atomic(self.run_json_path, self._record)
-            self._writer = _MetricsWriter(self.metrics_path)
+            # Attached runs need no heartbeat of ours: the supervisor writes system samples.
+            self._writer = _MetricsWriter(self.metrics_path, heartbeat_s=HEARTBEAT_INTERVAL_S)
         self.params = self.config
         _register(self)
 
@@ -507,13 +528,14 @@ class Run:
                 step = int(step.__index__())  # ints and NumPy integers, not floats
             except (AttributeError, TypeError):
                 raise TypeError(f"step must be an integer, not {type(step).__name__} ({step!r})") from None
+        # One lock around numbering and buffering keeps lines from several threads in step order.
         with self._step_lock:
             if step is None:
                 step = self._step + 1
             self._step = step
-        line = {"type": "metrics", "step": step, "time": time.time()}
-        line.update(values)
-        self._writer.write_line(json.dumps(line) + "\n")
+            line = {"type": "metrics", "step": step, "time": time.time()}
+            line.update(values)
+            self._writer.write_line(json.dumps(line) + "\n")
 
     def flush(self) -> None:
         """Writes buffered metric lines now."""
@@ -525,14 +547,14 @@ class Run:
         """Flushes metrics and ends the run: ``completed`` (exit code 0) unless ``status``
         or a non-zero ``exit_code`` says otherwise. Calling it again does nothing. Under
         ``ox run`` only the metrics are flushed: the supervisor records the status."""
-        with self._finish_lock:
-            if self._finished:
-                return
-            self._finished = True
         if status is None:
             status = "completed" if not exit_code else "failed"
         if status not in ("completed", "failed", "killed", "crashed"):
             raise ValueError(f"unknown final status {status!r}")
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
         if exit_code is None:
             exit_code = {"completed": 0, "killed": 143}.get(status, 1)
         if os.getpid() != self._owner_pid:

@@ -68,9 +68,9 @@ class ProjectTestCase(unittest.TestCase):
             f.write(textwrap.dedent(body))
         return path
 
-    def start_script(self, body, env=None, **kwargs):
+    def start_script(self, body, env=None, name="script.py", **kwargs):
         """Starts ``body`` (dedented) as a Python script in the project directory."""
-        path = self.write_script(body)
+        path = self.write_script(body, name=name)
         proc = subprocess.Popen(
             [sys.executable, path],
             cwd=self.root,

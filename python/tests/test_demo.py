@@ -1,7 +1,6 @@
 """The demo training script (examples/demo/train.py) trains for real and logs through the client."""
 
 import os
-import sys
 import unittest
 
 from support import PACKAGE_ROOT, ProjectTestCase
@@ -11,30 +10,33 @@ DEMO = os.path.join(os.path.dirname(PACKAGE_ROOT), "examples", "demo", "train.py
 
 @unittest.skipUnless(os.path.isfile(DEMO), f"{DEMO} not found")
 class DemoScriptTest(ProjectTestCase):
-    def train(self, *args, env=None):
-        before = set(self.run_ids())
-        code, out, err = self.run_script(f"""
+    def start(self, name, *args):
+        return self.start_script(f"""
             import runpy, sys
             sys.argv = [{DEMO!r}] + {list(args)!r}
             runpy.run_path({DEMO!r}, run_name="__main__")
-        """, env=env)
-        self.assertEqual(code, 0, err)
-        self.assertIn("done: ", out.splitlines()[-1])
-        [run_id] = set(self.run_ids()) - before
-        return self.read_run(run_id), self.read_metrics(run_id)
+        """, name=name)
 
     def test_learning_rate_and_seed_change_the_outcome(self):
+        settings = (("0.01", "1"), ("1.0", "1"), ("1.0", "2"))
+        procs = {s: self.start(f"train_{s[0]}_{s[1]}.py", "--lr", s[0], "--seed", s[1], "--steps", "300", "--study", "demo") for s in settings}
         finals = {}
-        for lr, seed in (("0.01", "1"), ("1.0", "1"), ("1.0", "2")):
-            record, lines = self.train("--lr", lr, "--seed", seed, "--steps", "300", "--study", "demo")
-            self.assertEqual(record["status"], "completed")
-            self.assertEqual(record["study"], "demo")
-            self.assertEqual((record["params"]["lr"], record["params"]["seed"]), (float(lr), int(seed)))
+        for (lr, seed), proc in procs.items():
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertIn(f"done: lr={float(lr):g} seed={seed}", out.splitlines()[-1])
+        runs = [self.read_run(run_id) for run_id in self.run_ids()]
+        self.assertEqual(len(runs), len(settings))
+        for record in runs:
+            lr, seed = record["params"]["lr"], record["params"]["seed"]
+            self.assertEqual((record["status"], record["study"]), ("completed", "demo"))
+            lines = self.read_metrics(record["id"])
             self.assertEqual(lines[0]["step"], 0)
             self.assertEqual(lines[-1]["step"], 300)
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 self.assertIn(key, lines[-1])
-            finals[(lr, seed)] = lines[-1]
+            finals[(str(lr), str(seed))] = lines[-1]
+        self.assertEqual(sorted(finals), sorted(settings))
         # a tiny learning rate barely moves; a good one learns the curved boundary
         self.assertGreater(finals[("0.01", "1")]["loss"], 0.6)
         self.assertGreater(finals[("1.0", "1")]["val_accuracy"], 0.8)

@@ -24,14 +24,22 @@ struct Cli {
 enum Command {
     /// Create a `.ox/` project in the current directory.
     Init(commands::init::Args),
+    /// Run a command as a tracked run: `ox run [-s STUDY] [-n NAME] [-p K=V]... -- CMD...`.
+    Run(commands::run::Args),
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog(commands::run::WatchdogArgs),
     /// List runs.
     Ls(commands::ls::Args),
+    /// Select runs with the query language: `ox query "lr < 1e-3 ORDER BY metrics.loss"`.
+    Query(commands::query::Args),
     /// Show one run: params, metric summaries with trends, provenance, files.
     Show(commands::show::Args),
     /// Rebuild the catalog (`.ox/ox.db`) from the run files.
     Reindex(commands::reindex::Args),
     /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
     Stats(commands::stats::Args),
+    /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
+    Demo(commands::demo::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -47,10 +55,14 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Watchdog(args) => commands::run::watchdog(args),
         Command::Ls(args) => commands::ls::run(args),
+        Command::Query(args) => commands::query::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     exit::report(result)
 }

@@ -23,6 +23,17 @@ impl Format {
     }
 }
 
+/// `--columns` and `--format`, shared by the commands that print runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RowsArgs {
+    /// Columns to show, comma-separated (e.g. `id,name,lr,metrics.loss.min`).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
 /// Finds the project for the current directory (or `OX_DIR`), with a hint to run
 /// `ox init` when there is none.
 pub fn find_project() -> Result<Project, CliError> {
@@ -40,7 +51,8 @@ pub fn find_project() -> Result<Project, CliError> {
 /// Opens the project's catalog (refreshing it) and prints what the refresh warned about.
 pub fn open_catalog() -> Result<ox_store::Catalog, CliError> {
     let project = find_project()?;
-    let catalog = ox_store::Catalog::open(&project).map_err(store_error)?;
+    let catalog =
+        ox_store::Catalog::open_with_progress(&project, refresh_progress()).map_err(store_error)?;
     print_refresh_warnings(catalog.last_refresh());
     Ok(catalog)
 }
@@ -77,6 +89,13 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
         StoreError::AmbiguousRun { .. } => {
             CliError::usage(e).hint("use more characters of the id, or study/name")
         }
+        StoreError::Query(ref q) => {
+            let hint = q
+                .hint
+                .clone()
+                .unwrap_or_else(|| "see `ox query --help`".into());
+            CliError::usage(e).hint(hint)
+        }
         StoreError::CorruptEntry { .. } => {
             CliError::failed(e).hint("run `ox reindex` to rebuild the catalog")
         }
@@ -92,4 +111,31 @@ pub fn split_columns(spec: &[String]) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// A progress bar on stderr for large catalog refreshes, drawn only on a terminal.
+pub fn refresh_progress() -> ox_store::ProgressFn {
+    use std::io::IsTerminal;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let on_terminal = std::io::stderr().is_terminal();
+    Box::new(move |done, total| {
+        if !on_terminal {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {bar:30} {pos}/{len} runs ({eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_message("indexing");
+            b
+        });
+        bar.set_position(done as u64);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    })
 }

@@ -8,25 +8,123 @@ use serde_json::Value;
 
 /// (crate, dependencies it must never have, directly).
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("ox-core", &["ox-store", "ox-query", "ox-ingest", "ox-exec", "ox-analysis", "ox-render", "ox-cli", "rusqlite", "clap", "anyhow"]),
-    ("ox-store", &["ox-ingest", "ox-exec", "ox-analysis", "ox-render", "ox-cli", "clap", "anyhow"]),
-    ("ox-query", &["ox-store", "ox-ingest", "ox-exec", "ox-analysis", "ox-render", "ox-cli", "rusqlite", "clap", "anyhow"]),
+    (
+        "ox-core",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+        ],
+    ),
+    (
+        "ox-store",
+        &[
+            "ox-ingest",
+            "ox-exec",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "clap",
+            "anyhow",
+        ],
+    ),
+    (
+        "ox-query",
+        &[
+            "ox-store",
+            "ox-ingest",
+            "ox-exec",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+        ],
+    ),
     // Compute processes never write the catalog.
-    ("ox-exec", &["ox-store", "ox-query", "ox-analysis", "ox-render", "ox-cli", "rusqlite", "clap", "anyhow"]),
-    ("ox-ingest", &["ox-exec", "ox-analysis", "ox-render", "ox-cli", "clap", "anyhow"]),
+    (
+        "ox-exec",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+        ],
+    ),
+    (
+        "ox-ingest",
+        &[
+            "ox-exec",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "clap",
+            "anyhow",
+        ],
+    ),
     // Analysis and rendering take values and return values or bytes.
-    ("ox-analysis", &["ox-store", "ox-query", "ox-ingest", "ox-exec", "ox-render", "ox-cli", "rusqlite", "clap", "anyhow", "tokio"]),
-    ("ox-render", &["ox-store", "ox-query", "ox-ingest", "ox-exec", "ox-analysis", "ox-cli", "rusqlite", "clap", "anyhow", "tokio"]),
+    (
+        "ox-analysis",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
+    (
+        "ox-render",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-analysis",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
 ];
 
 #[test]
 fn crates_keep_their_dependency_direction() {
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut deps: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
     for pkg in meta["packages"].as_array().unwrap() {
@@ -35,7 +133,12 @@ fn crates_keep_their_dependency_direction() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["name"].as_str().unwrap().to_string(), d["kind"].as_str().map(String::from)))
+            .map(|d| {
+                (
+                    d["name"].as_str().unwrap().to_string(),
+                    d["kind"].as_str().map(String::from),
+                )
+            })
             .collect();
         deps.insert(name, list);
     }
@@ -52,5 +155,8 @@ fn crates_keep_their_dependency_direction() {
             }
         }
     }
-    assert!(violations.is_empty(), "dependency rules broken (see ARCHITECTURE.md): {violations:#?}");
+    assert!(
+        violations.is_empty(),
+        "dependency rules broken (see ARCHITECTURE.md): {violations:#?}"
+    );
 }

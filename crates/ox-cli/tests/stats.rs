@@ -224,6 +224,28 @@ fn stats_text_csv_md_latex_and_usage_errors() {
     assert!(stderr(&unknown).contains("--mode"), "{}", stderr(&unknown));
     let missing = p.ox(&["stats", "--metric", "nope", "--mode", "min"]);
     assert_eq!(missing.status.code(), Some(2));
+    // --where selects runs with the query language.
+    let out = p.ox(&[
+        "stats",
+        "--metric",
+        "loss",
+        "--where",
+        "lr < 0.02",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lrs: Vec<&Value> = j["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| &g["key"]["lr"])
+        .collect();
+    assert_eq!(lrs, [&json!(0.001), &json!(0.003), &json!(0.01)]);
+    assert_eq!(j["excluded"].as_array().unwrap().len(), 2);
+    let bad = p.ox(&["stats", "--metric", "loss", "--where", "lr <"]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

@@ -17,6 +17,7 @@
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
 
 mod liveness;
+mod query;
 mod read;
 mod refresh;
 mod schema;
@@ -57,6 +58,9 @@ pub enum StoreError {
         reference: String,
         candidates: Vec<String>,
     },
+    /// A query (`--where`, `ox query`) does not parse or names unknown fields.
+    #[error(transparent)]
+    Query(#[from] ox_query::QueryError),
     /// A run in the catalog has a JSON column that no longer parses (a corrupt cache).
     #[error("catalog entry for run {id} is corrupt: {source}; run `ox reindex`")]
     CorruptEntry {
@@ -93,7 +97,11 @@ pub struct Catalog {
     processes: Box<dyn ProcessTable>,
     stale_after: Duration,
     last_refresh: RefreshReport,
+    progress: ProgressFn,
 }
+
+/// Called during a large refresh with (runs read so far, runs to read).
+pub type ProgressFn = Box<dyn FnMut(usize, usize)>;
 
 impl Catalog {
     /// Opens (creating or rebuilding as needed) the catalog and refreshes it from the files.
@@ -105,11 +113,34 @@ impl Catalog {
         )
     }
 
+    /// [`Catalog::open`], reporting the progress of a large refresh (thousands of runs to
+    /// read, e.g. the first open after `ox.db` was deleted).
+    pub fn open_with_progress(
+        project: &Project,
+        progress: ProgressFn,
+    ) -> Result<Catalog, StoreError> {
+        Self::build(
+            project,
+            Box::new(LocalProcesses::new()),
+            DEFAULT_STALE_AFTER,
+            progress,
+        )
+    }
+
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
         processes: Box<dyn ProcessTable>,
         stale_after: Duration,
+    ) -> Result<Catalog, StoreError> {
+        Self::build(project, processes, stale_after, Box::new(|_, _| {}))
+    }
+
+    fn build(
+        project: &Project,
+        processes: Box<dyn ProcessTable>,
+        stale_after: Duration,
+        progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
         let db = project.db_path();
         let conn = match open_db(&db) {
@@ -127,19 +158,32 @@ impl Catalog {
             processes,
             stale_after,
             last_refresh: RefreshReport::default(),
+            progress,
         };
         catalog.refresh()?;
         Ok(catalog)
     }
 
-    /// Re-reads the files that changed since the last refresh.
+    /// Re-reads what may have changed since the last refresh (see `refresh::Scope::Changed`):
+    /// new and removed runs, and the files of runs not yet finished.
     pub fn refresh(&mut self) -> Result<RefreshReport, StoreError> {
+        self.refresh_scope(refresh::Scope::Changed)
+    }
+
+    /// Re-reads these runs' files whatever their stamps say (for writers that replaced the
+    /// files of finished runs, such as a re-import).
+    pub fn refresh_runs(&mut self, ids: &[ox_core::RunId]) -> Result<RefreshReport, StoreError> {
+        self.refresh_scope(refresh::Scope::Runs(ids))
+    }
+
+    fn refresh_scope(&mut self, scope: refresh::Scope<'_>) -> Result<RefreshReport, StoreError> {
         let report = refresh::refresh(
             &mut self.conn,
             &self.project,
             self.processes.as_ref(),
             self.stale_after,
-            false,
+            scope,
+            &mut *self.progress,
         )?;
         self.last_refresh = report.clone();
         Ok(report)
@@ -149,17 +193,11 @@ impl Catalog {
     pub fn reindex(&mut self) -> Result<RefreshReport, StoreError> {
         let db = self.project.db_path();
         self.conn
-            .execute_batch("DELETE FROM tags; DELETE FROM params; DELETE FROM metrics; DELETE FROM runs; DELETE FROM file_state;")
+            .execute_batch(
+                "DELETE FROM tags; DELETE FROM params; DELETE FROM metrics; DELETE FROM runs; DELETE FROM file_state; DELETE FROM meta;",
+            )
             .map_err(|e| sql_err(&db, e))?;
-        let report = refresh::refresh(
-            &mut self.conn,
-            &self.project,
-            self.processes.as_ref(),
-            self.stale_after,
-            true,
-        )?;
-        self.last_refresh = report.clone();
-        Ok(report)
+        self.refresh_scope(refresh::Scope::All)
     }
 
     /// What the last refresh did (warnings included).
@@ -183,6 +221,11 @@ fn open_db(db: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A larger page cache keeps the param/metric indexes in memory while a big refresh
+    // inserts into them (negative = KiB).
+    conn.pragma_update(None, "cache_size", -65536)?;
+    // Reads through a memory map instead of one pread per page.
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
     match schema::migrate(&mut conn)? {
         schema::MigrateOutcome::Ready => Ok(conn),
         schema::MigrateOutcome::TooNew => Err(rusqlite::Error::InvalidQuery),

@@ -61,6 +61,10 @@ impl ProcessTable for LocalProcesses {
             return Some(None);
         }
         let stat = std::fs::read_to_string(proc_dir.join(pid.to_string()).join("stat")).ok()?;
+        // A zombie (killed, not yet reaped by its parent) has exited: it is gone.
+        if matches!(parse_state(&stat), Some('Z' | 'X' | 'x')) {
+            return None;
+        }
         Some(parse_start_ticks(&stat))
     }
     fn now(&self) -> SystemTime {
@@ -75,6 +79,15 @@ pub fn parse_start_ticks(stat: &str) -> Option<u64> {
     let after = &stat[stat.rfind(')')? + 1..];
     // After the name come fields 3.. ; starttime is field 22, i.e. the 20th from here.
     after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Field 3 (state: R, S, D, Z, ...) of a `/proc/<pid>/stat` line.
+pub fn parse_state(stat: &str) -> Option<char> {
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// Whether the process of a `running` run is gone.
@@ -129,6 +142,7 @@ mod tests {
     fn parses_start_ticks_past_odd_command_names() {
         let stat = "1234 (we ird) (name)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 100";
         assert_eq!(parse_start_ticks(stat), Some(987654));
+        assert_eq!(parse_state(stat), Some('S'));
         assert_eq!(parse_start_ticks("garbage"), None);
     }
 
@@ -171,6 +185,22 @@ mod tests {
             is_gone(&rec(12, None, Some("there"), 601), &table, stale),
             "stale heartbeat"
         );
+    }
+
+    #[test]
+    fn a_zombie_is_gone() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not waited for yet: the exited child stays a zombie until we reap it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while parse_state(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap())
+            != Some('Z')
+        {
+            assert!(std::time::Instant::now() < deadline, "child did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(LocalProcesses::new().start_ticks(pid), None);
+        child.wait().unwrap();
     }
 
     #[test]

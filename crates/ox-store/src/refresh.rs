@@ -2,7 +2,7 @@
 //! changed since the last refresh (by size and modification time), and resuming appended
 //! metrics files from where the last read stopped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ox_core::{
@@ -68,87 +68,218 @@ struct KnownState {
     metrics_state: Option<String>,
 }
 
+/// Which runs a refresh looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// What may have changed: new and removed run directories (the `runs/` listing is read
+    /// again only when that directory's mtime changed) and runs not yet final (`queued`,
+    /// `running`), whose files are stat'ed. A finished run's files are not looked at again:
+    /// ox's own writers re-import through [`Scope::Runs`], and a hand edit needs `ox reindex`.
+    Changed,
+    /// Every run, every file read again.
+    All,
+    /// These runs, read again whatever their stamps say.
+    Runs(&'a [RunId]),
+}
+
 /// Refreshes the catalog from the project's files inside one transaction.
 pub fn refresh(
     conn: &mut Connection,
     project: &Project,
     processes: &dyn ProcessTable,
     stale_after: Duration,
-    force_all: bool,
+    scope: Scope<'_>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<RefreshReport, StoreError> {
     let db = project.db_path();
+    let sql = |e| sql_err(&db, e);
     let mut report = RefreshReport::default();
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|e| sql_err(&db, e))?;
-    let mut known = load_known(&tx).map_err(|e| sql_err(&db, e))?;
-
+        .map_err(sql)?;
     let runs_dir = project.runs_dir();
-    let entries = match std::fs::read_dir(&runs_dir) {
-        Ok(e) => e.filter_map(Result::ok).collect::<Vec<_>>(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => {
-            return Err(StoreError::Core(ox_core::CoreError::Io {
-                op: "list",
-                path: runs_dir,
-                source: e,
-            }));
+    // Stamp the directory before listing it: an entry added during the listing changes the
+    // mtime again and is seen next time.
+    let dir_stamp = stamp(&runs_dir).map(|(s, _)| s);
+    let stored_dir_stamp = load_dir_stamp(&tx).map_err(sql)?;
+    let forced = !matches!(scope, Scope::Changed);
+    let (candidates, removed, listed) = match scope {
+        Scope::Runs(ids) => (ids.to_vec(), Vec::new(), false),
+        Scope::Changed if dir_stamp.is_some() && dir_stamp == stored_dir_stamp => {
+            (unfinished_ids(&tx).map_err(sql)?, Vec::new(), false)
+        }
+        Scope::Changed | Scope::All => {
+            let on_disk = list_run_dirs(&runs_dir)?;
+            let known = known_ids(&tx).map_err(sql)?;
+            let removed: Vec<String> = known
+                .iter()
+                .filter(|id| !on_disk.contains(id.as_str()))
+                .cloned()
+                .collect();
+            let mut candidates: Vec<RunId> = if matches!(scope, Scope::All) {
+                on_disk.iter().filter_map(|id| RunId::parse(id)).collect()
+            } else {
+                let mut c: Vec<RunId> = on_disk
+                    .iter()
+                    .filter(|id| !known.contains(id.as_str()))
+                    .filter_map(|id| RunId::parse(id))
+                    .collect();
+                c.extend(unfinished_ids(&tx).map_err(sql)?);
+                c
+            };
+            candidates.sort();
+            candidates.dedup();
+            (candidates, removed, true)
         }
     };
-    for entry in entries {
-        let Some(id) = entry.file_name().to_str().and_then(RunId::parse) else {
-            continue;
-        };
+    // Past this many runs to read, dropping and rebuilding the secondary indexes wins.
+    const BULK_THRESHOLD: usize = 2000;
+    let bulk = candidates.len() >= BULK_THRESHOLD;
+    if bulk {
+        for (name, _) in crate::schema::BULK_INDEXES {
+            tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
+                .map_err(sql)?;
+        }
+    }
+    let mut incomplete_dir = false;
+    let total = candidates.len();
+    for (done, id) in candidates.into_iter().enumerate() {
+        if total >= BULK_THRESHOLD && done % 512 == 0 {
+            progress(done, total);
+        }
         let json_path = project.run_json_path(&id);
         let Some((json_stamp, _)) = stamp(&json_path) else {
+            if delete_run(&tx, id.as_str()).map_err(sql)? {
+                report.removed += 1;
+            } else if project.run_dir(&id).is_dir() {
+                // A run directory whose run.json is not written yet: list again next time.
+                incomplete_dir = true;
+            }
             continue;
         };
         let metrics_stamp = stamp(&project.metrics_path(&id)).map(|(s, _)| s);
-        let prev = known.remove(id.as_str());
+        let prev = load_state(&tx, id.as_str()).map_err(sql)?;
         let unchanged = prev
             .as_ref()
             .is_some_and(|k| k.json == Some(json_stamp) && k.metrics == metrics_stamp);
-        if unchanged && !force_all {
+        if unchanged && !forced {
             continue;
         }
         match read_run(project, &id, &json_path, prev, metrics_stamp, &mut report) {
             Ok(read) => {
-                write_run(&tx, &read, json_stamp, metrics_stamp).map_err(|e| sql_err(&db, e))?;
+                write_run(&tx, &read, json_stamp, metrics_stamp).map_err(sql)?;
                 report.updated += 1;
             }
             Err(warning) => report.warnings.push(warning),
         }
     }
-    for gone in known.keys() {
-        delete_run(&tx, gone).map_err(|e| sql_err(&db, e))?;
-        report.removed += 1;
+    if total >= BULK_THRESHOLD {
+        progress(total, total);
     }
-    report.crashed =
-        mark_crashed(&tx, project, processes, stale_after).map_err(|e| sql_err(&db, e))?;
-    tx.commit().map_err(|e| sql_err(&db, e))?;
+    if bulk {
+        for (_, create) in crate::schema::BULK_INDEXES {
+            tx.execute_batch(create).map_err(sql)?;
+        }
+    }
+    for gone in &removed {
+        if delete_run(&tx, gone).map_err(sql)? {
+            report.removed += 1;
+        }
+    }
+    if listed && !incomplete_dir {
+        store_dir_stamp(&tx, dir_stamp).map_err(sql)?;
+    }
+    report.crashed = mark_crashed(&tx, project, processes, stale_after).map_err(sql)?;
+    tx.commit().map_err(sql)?;
     Ok(report)
 }
 
-fn load_known(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, KnownState>> {
-    let mut stmt = tx.prepare(
-        "SELECT id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset, metrics_state FROM file_state",
+/// Names of the entries of `runs/` that are valid run ids.
+fn list_run_dirs(runs_dir: &std::path::Path) -> Result<HashSet<String>, StoreError> {
+    let entries = match std::fs::read_dir(runs_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(e) => {
+            return Err(StoreError::Core(ox_core::CoreError::Io {
+                op: "list",
+                path: runs_dir.to_path_buf(),
+                source: e,
+            }));
+        }
+    };
+    Ok(entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .filter(|n| RunId::is_safe(n))
+                .map(String::from)
+        })
+        .collect())
+}
+
+fn known_ids(tx: &Transaction<'_>) -> rusqlite::Result<HashSet<String>> {
+    let mut stmt = tx.prepare("SELECT id FROM file_state")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
+fn unfinished_ids(tx: &Transaction<'_>) -> rusqlite::Result<Vec<RunId>> {
+    let mut stmt =
+        tx.prepare("SELECT id FROM file_state WHERE raw_status IN ('queued', 'running')")?;
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| RunId::parse(id)).collect())
+}
+
+const DIR_STAMP_KEY: &str = "runs_dir_stamp";
+
+fn load_dir_stamp(tx: &Transaction<'_>) -> rusqlite::Result<Option<Stamp>> {
+    let text: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [DIR_STAMP_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.and_then(|t| {
+        let (size, mtime) = t.split_once(':')?;
+        Some(Stamp {
+            size: size.parse().ok()?,
+            mtime_ns: mtime.parse().ok()?,
+        })
+    }))
+}
+
+fn store_dir_stamp(tx: &Transaction<'_>, stamp: Option<Stamp>) -> rusqlite::Result<()> {
+    match stamp {
+        Some(s) => tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![DIR_STAMP_KEY, format!("{}:{}", s.size, s.mtime_ns)],
+        )?,
+        None => tx.execute("DELETE FROM meta WHERE key = ?1", [DIR_STAMP_KEY])?,
+    };
+    Ok(())
+}
+
+fn load_state(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<KnownState>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset, metrics_state
+         FROM file_state WHERE id = ?1",
     )?;
-    let rows = stmt.query_map([], |r| {
+    stmt.query_row([id], |r| {
         let pair = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(size), Some(mtime_ns)) => Some(Stamp { size, mtime_ns }),
             _ => None,
         };
-        Ok((
-            r.get::<_, String>(0)?,
-            KnownState {
-                json: pair(r.get(1)?, r.get(2)?),
-                metrics: pair(r.get(3)?, r.get(4)?),
-                metrics_offset: r.get::<_, i64>(5)? as u64,
-                metrics_state: r.get(6)?,
-            },
-        ))
-    })?;
-    rows.collect()
+        Ok(KnownState {
+            json: pair(r.get(0)?, r.get(1)?),
+            metrics: pair(r.get(2)?, r.get(3)?),
+            metrics_offset: r.get::<_, i64>(4)? as u64,
+            metrics_state: r.get(5)?,
+        })
+    })
+    .optional()
 }
 
 /// Reads a run's files; on a bad run.json returns the warning to report.
@@ -291,13 +422,14 @@ fn write_run(
     let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET name=excluded.name, study=excluded.study, status=excluded.status,
            created=excluded.created, started=excluded.started, ended=excluded.ended, duration=excluded.duration,
            exit_code=excluded.exit_code, host=excluded.host, source_key=excluded.source_key, json=excluded.json",
-        params![
+        )?
+        .execute(params![
             run.id.as_str(),
             run.name,
             run.study,
@@ -312,14 +444,15 @@ fn write_run(
             json
         ],
     )?;
-    let rid: i64 = tx.query_row(
-        "SELECT rid FROM runs WHERE id = ?1",
-        [run.id.as_str()],
-        |r| r.get(0),
-    )?;
-    tx.execute("DELETE FROM tags WHERE rid = ?1", [rid])?;
-    tx.execute("DELETE FROM params WHERE rid = ?1", [rid])?;
-    tx.execute("DELETE FROM metrics WHERE rid = ?1", [rid])?;
+    let rid: i64 = tx
+        .prepare_cached("SELECT rid FROM runs WHERE id = ?1")?
+        .query_row([run.id.as_str()], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM tags WHERE rid = ?1")?
+        .execute([rid])?;
+    tx.prepare_cached("DELETE FROM params WHERE rid = ?1")?
+        .execute([rid])?;
+    tx.prepare_cached("DELETE FROM metrics WHERE rid = ?1")?
+        .execute([rid])?;
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO tags (rid, tag) VALUES (?1, ?2)")?;
         for tag in &run.tags {
@@ -357,11 +490,12 @@ fn write_run(
         }
     }
     let pid_start_ticks = run.extra.get("pid_start_ticks").and_then(Value::as_u64);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
            metrics_state, raw_status, pid, pid_start_ticks, host)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+        )?
+        .execute(params![
             run.id.as_str(),
             json_stamp.size,
             json_stamp.mtime_ns,
@@ -392,7 +526,8 @@ pub fn param_columns(value: &Value) -> (Option<f64>, Option<String>) {
     }
 }
 
-fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+/// Removes a run from the catalog; whether it was there.
+fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
     if let Some(rid) = tx
         .query_row("SELECT rid FROM runs WHERE id = ?1", [id], |r| {
             r.get::<_, i64>(0)
@@ -404,8 +539,7 @@ fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
         }
         tx.execute("DELETE FROM runs WHERE rid = ?1", [rid])?;
     }
-    tx.execute("DELETE FROM file_state WHERE id = ?1", [id])?;
-    Ok(())
+    Ok(tx.execute("DELETE FROM file_state WHERE id = ?1", [id])? > 0)
 }
 
 /// Re-checks every run whose file says `running`: a gone process makes it `crashed` in the

@@ -47,6 +47,12 @@ CREATE TABLE file_state (
   pid INTEGER, pid_start_ticks INTEGER, host TEXT
 ) WITHOUT ROWID;
 "#,
+    // 2: small key/value facts about the catalog itself (e.g. the runs/ directory stamp).
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+    // 3: the refresh's look-up of unfinished runs and the default listing order, without
+    // scanning 100k rows.
+    "CREATE INDEX file_state_unfinished ON file_state(raw_status) WHERE raw_status IN ('queued', 'running');
+     CREATE INDEX runs_created ON runs(created, id);",
 ];
 
 /// Errors of opening or migrating the catalog database.
@@ -73,3 +79,22 @@ pub enum MigrateOutcome {
     /// The database was written by a newer ox; it must be rebuilt.
     TooNew,
 }
+
+/// Secondary indexes of the tables a refresh writes most (name, definition). A large
+/// refresh drops them and builds them again afterwards: one sorted bulk build is far
+/// cheaper than millions of random insertions into them.
+pub const BULK_INDEXES: &[(&str, &str)] = &[
+    (
+        "params_key_num",
+        "CREATE INDEX params_key_num ON params(key, num)",
+    ),
+    (
+        "params_key_text",
+        "CREATE INDEX params_key_text ON params(key, text)",
+    ),
+    (
+        "metrics_key_last",
+        "CREATE INDEX metrics_key_last ON metrics(key, last)",
+    ),
+    ("tags_tag", "CREATE INDEX tags_tag ON tags(tag)"),
+];

@@ -22,6 +22,9 @@ fn make_run(
     lines: &str,
 ) -> RunId {
     let mut run = Run::new(RunId::generate(), status);
+    // A running run belongs to this (live) process, so it is not taken for crashed.
+    run.pid = Some(std::process::id());
+    run.host = hostname::get().ok().and_then(|h| h.into_string().ok());
     run.name = Some(name.to_string());
     run.study = "s".into();
     run.params = params.as_object().unwrap().clone();
@@ -54,7 +57,7 @@ fn summaries_params_and_incremental_append() {
     let a = make_run(
         &p,
         "a",
-        Status::Completed,
+        Status::Running,
         json!({"lr": 0.1, "model": {"layers": 2}}),
         "{\"step\":0,\"loss\":2}\n{\"step\":1,\"loss\":1}\n",
     );
@@ -63,7 +66,6 @@ fn summaries_params_and_incremental_append() {
     assert_eq!(v.run.id, a);
     assert_eq!(v.metrics["loss"].last, 1.0);
     assert_eq!(v.metrics["loss"].count, 2);
-    assert_eq!(v.duration_s, Some(5.0));
     assert_eq!(c.param_keys().unwrap(), ["lr", "model.layers"]);
 
     // Nothing changed: nothing is read.
@@ -101,7 +103,7 @@ fn deleting_the_database_changes_nothing() {
     );
     let mut c = Catalog::open(&p).unwrap();
     append(&p, &b, "{\"loss\":2.5}\n{\"loss\":2.");
-    c.refresh().unwrap();
+    c.refresh_runs(std::slice::from_ref(&b)).unwrap();
     let before = snapshot(&c);
     drop(c);
     std::fs::remove_file(p.db_path()).unwrap();
@@ -253,4 +255,35 @@ fn removed_runs_leave_the_catalog() {
     std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
     assert_eq!(c.refresh().unwrap().removed, 1);
     assert!(c.runs(&RunFilter::default()).unwrap().is_empty());
+}
+
+#[test]
+fn finished_runs_are_not_stat_again_until_asked() {
+    let (_d, p) = project();
+    let a = make_run(&p, "a", Status::Completed, json!({}), "{\"loss\":1}\n");
+    let mut c = Catalog::open(&p).unwrap();
+    append(&p, &a, "{\"loss\":0.5}\n");
+    // The cheap refresh looks only at new and unfinished runs...
+    assert_eq!(c.refresh().unwrap().updated, 0);
+    assert_eq!(c.run("a").unwrap().metrics["loss"].count, 1);
+    // ...a writer that changed a finished run says so, and reindex re-reads everything.
+    assert_eq!(c.refresh_runs(std::slice::from_ref(&a)).unwrap().updated, 1);
+    assert_eq!(c.run("a").unwrap().metrics["loss"].count, 2);
+    append(&p, &a, "{\"loss\":0.25}\n");
+    c.reindex().unwrap();
+    assert_eq!(c.run("a").unwrap().metrics["loss"].count, 3);
+}
+
+#[test]
+fn a_run_directory_without_run_json_yet_is_picked_up_later() {
+    let (_d, p) = project();
+    let mut c = Catalog::open(&p).unwrap();
+    let id = RunId::generate();
+    std::fs::create_dir_all(p.run_dir(&id)).unwrap();
+    assert_eq!(c.refresh().unwrap().updated, 0);
+    let mut run = Run::new(id.clone(), Status::Completed);
+    run.name = Some("late".into());
+    p.write_run(&run).unwrap();
+    assert_eq!(c.refresh().unwrap().updated, 1);
+    assert_eq!(c.run("late").unwrap().run.id, id);
 }

@@ -100,18 +100,22 @@ impl TestProject {
     }
 }
 
+/// The environment variables through which `ox run` hands a run to its command; tests
+/// clear them so an outer `ox run` does not leak into the binary under test.
+pub const OX_ENV_VARS: [&str; 6] = [
+    "OX_DIR",
+    "OX_RUN_ID",
+    "OX_METRICS_FILE",
+    "OX_STUDY",
+    "OX_RUN_NAME",
+    "OX_PARAMS",
+];
+
 /// A `Command` for the `ox` binary `bin` in `dir`, with the ox environment variables cleared.
 pub fn ox_command(bin: &Path, dir: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(dir);
-    for var in [
-        "OX_DIR",
-        "OX_RUN_ID",
-        "OX_METRICS_FILE",
-        "OX_STUDY",
-        "OX_RUN_NAME",
-        "OX_PARAMS",
-    ] {
+    for var in OX_ENV_VARS {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");

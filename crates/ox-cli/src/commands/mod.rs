@@ -1,7 +1,10 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
+pub mod demo;
 pub mod init;
 pub mod ls;
+pub mod query;
 pub mod reindex;
+pub mod run;
 pub mod show;
 pub mod stats;

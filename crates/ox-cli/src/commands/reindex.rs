@@ -1,6 +1,6 @@
 //! `ox reindex`: rebuild the catalog from the files.
 
-use crate::output::{find_project, print_refresh_warnings, store_error};
+use crate::output::{find_project, print_refresh_warnings, refresh_progress, store_error};
 use crate::{CliError, Outcome};
 
 /// Arguments of `ox reindex`.
@@ -10,7 +10,8 @@ pub struct Args {}
 /// Re-reads every run's files into a fresh catalog.
 pub fn run(_args: Args) -> Result<Outcome, CliError> {
     let project = find_project()?;
-    let mut catalog = ox_store::Catalog::open(&project).map_err(store_error)?;
+    let mut catalog =
+        ox_store::Catalog::open_with_progress(&project, refresh_progress()).map_err(store_error)?;
     let report = catalog.reindex().map_err(store_error)?;
     print_refresh_warnings(&report);
     eprintln!(

@@ -177,7 +177,7 @@ fn render_text(
     }
     if let Some(summary) = run.extra.get("summary").and_then(|v| v.as_object()) {
         let _ = writeln!(s, "\nresources");
-        for (k, v) in summary {
+        for (k, v) in summary.iter().filter(|(_, v)| !v.is_null()) {
             let shown = match v.as_f64() {
                 Some(n) if k.ends_with("_bytes") => format!("{:.1} MiB", n / (1024.0 * 1024.0)),
                 Some(n) => format_number(n),

@@ -299,11 +299,16 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
 }
 
 fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<Vec<RunView>, CliError> {
-    if args.where_expr.is_some() {
-        return Err(
-            CliError::usage(anyhow!("--where is not available in this build yet"))
-                .hint("select runs with --study and --status for now"),
-        );
+    if let Some(expr) = &args.where_expr {
+        use super::query;
+        let mut q = ox_query::parse(expr).map_err(|e| query::query_error(expr, e))?;
+        if let Some(study) = &args.study {
+            query::and_equals(&mut q, "study", study);
+        }
+        if let Some(status) = args.status {
+            query::and_equals(&mut q, "status", status.as_str());
+        }
+        return Ok(query::select(catalog, &q, expr)?.views);
     }
     let filter = RunFilter {
         study: args.study.clone(),

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Cost of the Python client's hot path: run.log() of 4 metrics, buffered and flushed
+# once a second, in a standalone run. Prints the median per-call time of 5 rounds of
+# 100,000 calls, and the time of ox.init() + finish() (run.json twice, git status once).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/.ox"
+cd "$tmp"
+PYTHONPATH="$here/python" "${PYTHON:-python3}" - <<'PY'
+import statistics, sys, time
+import ox
+
+N = 100_000
+per_call = []
+for _ in range(5):
+    run = ox.init(config={"lr": 0.1})
+    t0 = time.perf_counter()
+    for i in range(N):
+        run.log({"loss": 1.0 / (i + 1), "acc": 0.5, "lr": 0.1, "grad_norm": 2.0})
+    t1 = time.perf_counter()
+    run.finish()
+    per_call.append((t1 - t0) / N)
+lifecycle = []
+for _ in range(20):
+    t0 = time.perf_counter()
+    ox.init().finish()
+    lifecycle.append(time.perf_counter() - t0)
+import json, timeit
+line = {"type": "metrics", "step": 1, "time": time.time(), "loss": 0.1, "acc": 0.5, "lr": 0.1, "grad_norm": 2.0}
+dumps = min(timeit.repeat(lambda: json.dumps(line), number=N // 10, repeat=5)) / (N // 10)
+med = statistics.median(per_call)
+print(f"python {sys.version.split()[0]}: run.log() of 4 metrics: {med * 1e6:.2f} us/call "
+      f"({1 / med:,.0f} lines/s), median of 5 x {N:,}; json.dumps of one such line alone: "
+      f"{dumps * 1e6:.2f} us")
+print(f"ox.init() + finish() (standalone, run.json written twice): "
+      f"{statistics.median(lifecycle) * 1e3:.1f} ms median of 20")
+PY

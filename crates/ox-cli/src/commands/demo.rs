@@ -1,0 +1,134 @@
+//! `ox demo`: a real, small sweep (learning rates × seeds of a pure-Python MLP) run under
+//! `ox run` in a new directory, then listed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::{CliError, Outcome};
+
+/// The training script and the Python client, embedded so the binary is self-contained.
+const TRAIN_PY: &str = include_str!("../../../../examples/demo/train.py");
+const CLIENT_PY: &str = include_str!("../../../../python/ox/__init__.py");
+
+const LEARNING_RATES: [&str; 3] = ["0.01", "0.1", "1.0"];
+const SEEDS: [u32; 3] = [1, 2, 3];
+
+/// Arguments of `ox demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory to create the demo project in (must not exist yet).
+    #[arg(long, default_value = "ox-demo")]
+    pub dir: PathBuf,
+    /// Python interpreter to run the training script with.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+}
+
+/// Creates the demo project, runs the sweep, and prints `ox ls`.
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    if args.dir.join(".ox").exists() {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "{} already holds an ox project",
+            args.dir.display()
+        ))
+        .hint(format!(
+            "look at it with `cd {} && ox ls`, or pass `--dir NEW_DIR`",
+            args.dir.display()
+        )));
+    }
+    check_python(&args.python)?;
+    let project = ox_core::Project::init(&args.dir).context("cannot create the demo project")?;
+    let root = project.root().to_path_buf();
+    write_file(&root.join("train.py"), TRAIN_PY)?;
+    // `import ox` finds the client next to the script.
+    write_file(&root.join("ox").join("__init__.py"), CLIENT_PY)?;
+    let ox = std::env::current_exe().context("cannot locate the ox binary")?;
+
+    let total = LEARNING_RATES.len() * SEEDS.len();
+    eprintln!(
+        "ox demo: training a small MLP for {} learning rates × {} seeds in {}",
+        LEARNING_RATES.len(),
+        SEEDS.len(),
+        root.display()
+    );
+    let mut failed = 0;
+    for (i, (lr, seed)) in LEARNING_RATES
+        .iter()
+        .flat_map(|lr| SEEDS.iter().map(move |s| (lr, s)))
+        .enumerate()
+    {
+        let started = Instant::now();
+        let name = format!("lr{lr}-s{seed}");
+        let status = Command::new(&ox)
+            .current_dir(&root)
+            .env_remove("OX_DIR")
+            .args(["run", "-s", "demo", "-n", &name, "-t", "demo"])
+            .args(["-p", &format!("lr={lr}"), "-p", &format!("seed={seed}")])
+            .args(["--", &args.python, "train.py"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("cannot start `ox run`")?;
+        let outcome = if status.success() {
+            "completed"
+        } else {
+            failed += 1;
+            "failed (see its stdout.log with `ox show`)"
+        };
+        eprintln!(
+            "[{}/{total}] {name:<10} {outcome} in {:.1}s",
+            i + 1,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!();
+    let listed = Command::new(&ox)
+        .current_dir(&root)
+        .env_remove("OX_DIR")
+        .args([
+            "ls",
+            "--columns",
+            "name,status,duration,lr,seed,metrics.val_loss,metrics.val_accuracy",
+        ])
+        .status()
+        .context("cannot run `ox ls`")?;
+    if !listed.success() {
+        return Ok(Outcome::Failed);
+    }
+    eprintln!(
+        "\nnext: cd {dir} && ox show lr0.1-s1   # one run with its curves\n      cd {dir} && ox query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && ox stats --metric val_loss   # seeds grouped, intervals, tests",
+        dir = args.dir.display()
+    );
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+fn check_python(python: &str) -> Result<(), CliError> {
+    match Command::new(python)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err(CliError::failed(anyhow::anyhow!(
+            "`{python}` is not available; the demo trains with Python 3 (standard library only)"
+        ))
+        .hint("install Python 3.9 or newer, or pass `--python PATH`")),
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

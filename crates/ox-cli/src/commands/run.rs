@@ -1,0 +1,195 @@
+//! `ox run`: run a command as a tracked run (see `ox_exec::Supervisor`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use ox_exec::{ExecError, RunRequest, Stream, Supervisor};
+use serde_json::Map;
+
+use crate::{CliError, Outcome, output};
+
+/// Arguments of `ox run`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  ox run -- python train.py --lr 3e-4
+  ox run -s sparse-attention -n lr-3e4 -p lr=3e-4 -p model.layers=12 -t baseline -- python train.py
+
+The command gets OX_DIR, OX_RUN_ID, OX_METRICS_FILE, OX_STUDY, OX_RUN_NAME and OX_PARAMS in its
+environment. Its output is shown and saved in .ox/runs/<id>/stdout.log; CPU, memory and GPU use
+are sampled into .ox/metrics/<id>_system.jsonl (every OX_SAMPLE_INTERVAL seconds, default 2).
+Ctrl-C or SIGTERM stops the command and everything it started (SIGKILL after OX_KILL_GRACE
+seconds, default 10). ox exits with the command's exit code. The command runs in its own process
+group, so it cannot read from the terminal: its stdin is /dev/null unless ox's stdin is a pipe
+or a file.")]
+pub struct Args {
+    /// Study the run belongs to (default: "default").
+    #[arg(short, long)]
+    pub study: Option<String>,
+    /// Name of the run (unique within its study, so that it can name the run).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// A parameter, typed like YAML (3e-4, 12, true, adam); dotted keys nest (model.layers=12).
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// A tag (repeat for several).
+    #[arg(short = 't', long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+/// Supervises the command and exits with its exit code.
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let project = output::find_project()?;
+    let mut params = Map::new();
+    for spec in &args.params {
+        ox_core::set_param_spec(&mut params, spec).map_err(|e| {
+            CliError::usage(e)
+                .hint("write parameters as -p KEY=VALUE, e.g. -p lr=3e-4 -p model.layers=12")
+        })?;
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::failed(anyhow!("cannot read the current directory: {e}")))?;
+    let kill_grace = seconds_from_env("OX_KILL_GRACE", ox_exec::DEFAULT_KILL_GRACE)?;
+    // The watchdog is this same binary in its hidden `__watchdog` mode.
+    let executor = match std::env::current_exe() {
+        Ok(ox) => ox_exec::LocalExecutor::with_watchdog(vec![
+            ox.into_os_string(),
+            "__watchdog".into(),
+            "--grace".into(),
+            kill_grace.as_secs_f64().to_string().into(),
+        ]),
+        Err(_) => ox_exec::LocalExecutor::default(),
+    };
+    let supervisor = Supervisor {
+        sample_interval: seconds_from_env(
+            "OX_SAMPLE_INTERVAL",
+            ox_exec::sampler::DEFAULT_INTERVAL,
+        )?,
+        kill_grace,
+        executor: Arc::new(executor),
+        console: Some(Arc::new(|stream| match stream {
+            Stream::Stdout => Box::new(std::io::stdout()),
+            Stream::Stderr => Box::new(std::io::stderr()),
+        })),
+        ..Supervisor::default()
+    };
+    let request = RunRequest {
+        study: args.study,
+        name: args.name,
+        params,
+        tags: args.tags,
+        command: args.command,
+        cwd,
+    };
+    let prepared = supervisor
+        .prepare(&project, request)
+        .map_err(CliError::failed)?;
+    let run = prepared.run();
+    if let (Some(name), Some(first)) = (&run.name, prepared.same_name.first()) {
+        eprintln!(
+            "ox: warning: study {:?} already has a run named {name:?} ({first}); the name no longer names one run, use the id",
+            run.study
+        );
+    }
+    let id = run.id.clone();
+    eprintln!("ox: run {id} started");
+    match prepared.execute(line_observer(&project)) {
+        Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("ox: warning: run {id}: {warning}");
+            }
+            let status = outcome.run.status;
+            if status != ox_core::Status::Completed {
+                eprintln!("ox: run {id} {status} (exit code {})", outcome.exit_code);
+            }
+            Ok(match u8::try_from(outcome.exit_code & 0xff).unwrap_or(1) {
+                0 => Outcome::Success,
+                code => Outcome::Code(code),
+            })
+        }
+        Err(e @ ExecError::Spawn { .. }) => Err(spawn_error(e)),
+        Err(e) => Err(CliError::failed(e)),
+    }
+}
+
+/// A command that could not be started: exit 127 (not found) or 126, like a shell.
+fn spawn_error(e: ExecError) -> CliError {
+    let (code, hint) = match &e {
+        ExecError::Spawn {
+            exit_code: 127,
+            program,
+            ..
+        } => (
+            127,
+            format!(
+                "check that {program:?} is installed and on PATH, or give its path (e.g. ./{program}); the run is recorded as failed"
+            ),
+        ),
+        ExecError::Spawn { program, .. } => (
+            126,
+            format!(
+                "check that {program:?} is an executable file (chmod +x) with a valid #! line; the run is recorded as failed"
+            ),
+        ),
+        _ => (1, String::new()),
+    };
+    let mut err = CliError::failed(e).hint(hint);
+    err.code = code;
+    err
+}
+
+/// Reads a duration in seconds (fractions allowed) from an environment variable.
+fn seconds_from_env(var: &str, default: Duration) -> Result<Duration, CliError> {
+    let Some(raw) = std::env::var_os(var) else {
+        return Ok(default);
+    };
+    let text = raw.to_string_lossy();
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            CliError::usage(anyhow!(
+                "{var}={text:?} is not a positive number of seconds"
+            ))
+            .hint(format!("unset {var} or set it to e.g. 2 or 0.5"))
+        })
+}
+
+/// The observer that turns printed lines into metrics (e.g. from log patterns in
+/// `.ox/config.toml`); none yet. Return `Some(Box::new(...))` here: any
+/// `FnMut(ox_exec::Stream, &str) -> Option<ox_exec::ObservedMetrics> + Send` closure works,
+/// and what it returns is appended to the run's metrics file.
+fn line_observer(_project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
+    None
+}
+
+/// Arguments of the hidden `ox __watchdog` mode (started by `ox run`, not by people).
+#[derive(Debug, clap::Args)]
+pub struct WatchdogArgs {
+    /// The process group to end once stdin closes.
+    #[arg(long)]
+    pub pgid: u32,
+    /// Seconds between SIGTERM and SIGKILL.
+    #[arg(long, default_value_t = 10.0)]
+    pub grace: f64,
+}
+
+/// Waits for the supervisor (on the other end of stdin) to go, then ends what is left of
+/// the command's process group (see `ox_exec::watchdog`).
+pub fn watchdog(args: WatchdogArgs) -> Result<Outcome, CliError> {
+    let grace =
+        std::time::Duration::try_from_secs_f64(args.grace).unwrap_or(ox_exec::DEFAULT_KILL_GRACE);
+    let group = ox_exec::local_group(args.pgid);
+    ox_exec::watch(std::io::stdin().lock(), group.as_ref(), grace);
+    Ok(Outcome::Success)
+}

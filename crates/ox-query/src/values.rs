@@ -1,0 +1,143 @@
+//! Literals → the values bound for them, by the kind of field they are compared with:
+//! numbers or text for params, seconds for `duration`, UTC ISO text for times.
+
+use crate::ast::{Literal, Value};
+use crate::error::QueryError;
+use crate::lexer::Number;
+use crate::sql::SqlValue;
+
+/// How a literal is compared with a field.
+pub(crate) enum Typed {
+    Num(SqlValue),
+    Text(String),
+}
+
+/// The text a literal compares as against a text field: strings as they are, numbers as
+/// written, booleans as `true`/`false` (how the catalog stores boolean params).
+pub(crate) fn text_of(lit: &Literal) -> String {
+    match &lit.value {
+        Value::Str(s) => s.clone(),
+        Value::Num { text, .. } => text.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+    }
+}
+
+pub(crate) fn param_typed(lit: &Literal) -> Typed {
+    match &lit.value {
+        Value::Num { value, .. } => Typed::Num(number_value(*value)),
+        _ => Typed::Text(text_of(lit)),
+    }
+}
+
+pub(crate) fn number_value(n: Number) -> SqlValue {
+    match n {
+        Number::Int(i) => SqlValue::Integer(i),
+        Number::Float(f) => SqlValue::Real(f),
+    }
+}
+
+pub(crate) fn duration_value(lit: &Literal) -> Result<SqlValue, QueryError> {
+    match &lit.value {
+        Value::Num { value, .. } => Ok(number_value(*value)),
+        Value::Str(s) => parse_duration(s).map(SqlValue::Real).ok_or_else(|| {
+            QueryError::new(format!("not a duration: '{s}'"), lit.span)
+                .with_hint("durations are seconds (90) or like '90s', '10m', '2h', '1h30m', '1d'")
+        }),
+        _ => Err(QueryError::new("duration is a number of seconds", lit.span)),
+    }
+}
+
+pub(crate) fn exit_code_value(lit: &Literal) -> Result<SqlValue, QueryError> {
+    match &lit.value {
+        Value::Num {
+            value: Number::Int(i),
+            ..
+        } => Ok(SqlValue::Integer(*i)),
+        Value::Str(s) if s.trim().parse::<i64>().is_ok() => Ok(SqlValue::Integer(
+            s.trim().parse::<i64>().unwrap_or_default(),
+        )),
+        _ => Err(QueryError::new("exit_code is a whole number", lit.span)),
+    }
+}
+
+/// Seconds in `90`, `90s`, `10m`, `2h`, `1d`, `1h30m`, `1.5h` (units s, m, h, d).
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return secs.is_finite().then_some(secs);
+    }
+    let mut total = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(digits);
+        let n: f64 = num.parse().ok()?;
+        let mut chars = tail.chars();
+        let unit = match chars.next()? {
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86400.0,
+            _ => return None,
+        };
+        total += n * unit;
+        rest = chars.as_str().trim_start();
+    }
+    total.is_finite().then_some(total)
+}
+
+/// A time written the way the catalog writes times (RFC 3339 in UTC with `Z`,
+/// `2026-01-02T10:00:00Z`), so that text comparison is time comparison: `2026-01-02 10:00`
+/// gets its `T`, and a full time with an offset (`2026-01-02T12:00:00+02:00`) is converted
+/// to UTC. A prefix such as `2026-01-02` compares as the start of that day (UTC).
+pub(crate) fn iso_time(s: &str) -> String {
+    let mut t = s.trim().to_string();
+    if t.len() > 10 && t.as_bytes().get(10) == Some(&b' ') {
+        t.replace_range(10..11, "T");
+    }
+    match chrono::DateTime::parse_from_rfc3339(&t) {
+        Ok(time) => time
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        Err(_) => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_get_their_t() {
+        assert_eq!(iso_time("2026-01-02 10:00"), "2026-01-02T10:00");
+        assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
+        assert_eq!(
+            iso_time("2026-01-02 12:00:00+02:00"),
+            "2026-01-02T10:00:00Z"
+        );
+        assert_eq!(
+            iso_time("2026-01-02T10:00:00.5Z"),
+            "2026-01-02T10:00:00.500Z"
+        );
+        assert_eq!(iso_time("é"), "é");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(90.0));
+        assert_eq!(parse_duration("10m"), Some(600.0));
+        assert_eq!(parse_duration("2h"), Some(7200.0));
+        assert_eq!(parse_duration("1h30m"), Some(5400.0));
+        assert_eq!(parse_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_duration("12"), Some(12.0));
+        assert_eq!(parse_duration("2x"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}
