@@ -246,6 +246,26 @@ fn stats_text_csv_md_latex_and_usage_errors() {
     assert_eq!(j["excluded"].as_array().unwrap().len(), 2);
     let bad = p.ox(&["stats", "--metric", "loss", "--where", "lr <"]);
     assert_eq!(bad.status.code(), Some(2));
+    let bad = p.ox(&["stats", "--metric", "loss", "--group-by", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("params of the selected runs: lr, model.size, seed"),
+        "{}",
+        stderr(&bad)
+    );
+    // Grouping on seed explicitly is allowed: every run its own group here.
+    let j: Value = serde_json::from_str(&stdout(&p.ox(&[
+        "stats",
+        "--metric",
+        "loss",
+        "--group-by",
+        "lr,seed",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(j["group_by"], json!(["lr", "seed"]));
+    assert_eq!(j["groups"].as_array().unwrap().len(), 9);
 }
 
 #[test]
@@ -323,4 +343,8 @@ fn paired_comparison_matches_scipy() {
 
     let bad = p.ox(&["stats", "--paired", &ids[0], &ids[1], "--scorer", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
+    let plain = p.add_run("eval", "no-samples", Status::Completed, json!({}), &[]);
+    let bad = p.ox(&["stats", "--paired", &ids[0], &plain.to_string()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("ox import"), "{}", stderr(&bad));
 }

@@ -243,6 +243,20 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 .hint(format!("metrics of the selected runs: {}", list.join(", "))),
         );
     }
+    if let Some(unknown) = args.group_by.iter().find(|k| {
+        !observations
+            .iter()
+            .any(|o| o.params.contains_key(k.as_str()))
+    }) {
+        let mut keys: Vec<&String> = observations.iter().flat_map(|o| o.params.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let list: Vec<&str> = keys.iter().take(20).map(|s| s.as_str()).collect();
+        return Err(
+            CliError::usage(anyhow!("no selected run has the param {unknown:?}"))
+                .hint(format!("params of the selected runs: {}", list.join(", "))),
+        );
+    }
     let options = StatsOptions {
         metric: metric.clone(),
         direction,
