@@ -33,7 +33,10 @@ fn main() {
             let mut params = BTreeMap::new();
             params.insert("lr".to_string(), json!(1e-4 * f64::from(c % 20 + 1)));
             params.insert("model.layers".to_string(), json!(c / 20));
-            params.insert("optimizer".to_string(), json!(if c / 200 % 2 == 0 { "adam" } else { "sgd" }));
+            params.insert(
+                "optimizer".to_string(),
+                json!(if c / 200 % 2 == 0 { "adam" } else { "sgd" }),
+            );
             params.insert("seed".to_string(), json!(seed));
             obs.push(Observation {
                 run_id: format!("run-{c}-{seed}"),
