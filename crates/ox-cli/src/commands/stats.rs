@@ -22,6 +22,9 @@ use serde_json::Value;
 use crate::output::open_catalog;
 use crate::{CliError, Outcome};
 
+/// Largest `--bootstrap` (each resample mean is kept in memory to take percentiles).
+const MAX_RESAMPLES: usize = 10_000_000;
+
 /// Output formats of `ox stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatsFormat {
@@ -180,6 +183,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             "--alpha must be between 0 and 1, got {}",
             args.alpha
         )));
+    }
+    if let Some(b) = args.bootstrap
+        && !(1..=MAX_RESAMPLES).contains(&b)
+    {
+        return Err(CliError::usage(anyhow!(
+            "--bootstrap must be between 1 and {MAX_RESAMPLES}, got {b}"
+        ))
+        .hint("10000 resamples are plenty for a 95% interval"));
     }
     if !args.paired.is_empty() {
         return paired::run(&args);
