@@ -327,6 +327,15 @@ fn paired_comparison_matches_scipy() {
     let (ci_lo, ci_hi) = (j["ci"][0].as_f64().unwrap(), j["ci"][1].as_f64().unwrap());
     assert!(ci_lo < diff && diff < ci_hi);
     assert_eq!(j["permutation_method"], "monte_carlo");
+    // Monte-Carlo p (10,000 sign patterns) within its error of SciPy's (200,000 patterns).
+    let want_p = binary200["permutation_p"].as_f64().unwrap();
+    let se = (want_p * (1.0 - want_p) / 10_000.0).sqrt()
+        + binary200["permutation_p_se"].as_f64().unwrap();
+    let got_p = j["permutation_p"].as_f64().unwrap();
+    assert!(
+        (got_p - want_p).abs() <= 5.0 * se,
+        "permutation p {got_p} vs SciPy {want_p} ± {se}"
+    );
 
     let out = p.ox(&[
         "stats", "--paired", &ids[0], &ids[1], "--scorer", "graded", "--format", "json",
