@@ -92,8 +92,8 @@ pub fn parse_duration(s: &str) -> Option<f64> {
     total.is_finite().then_some(total)
 }
 
-/// A time written the way the catalog writes times (RFC 3339 in UTC with `Z`,
-/// `2026-01-02T10:00:00Z`), so that text comparison is time comparison: `2026-01-02 10:00`
+/// A time written the way the catalog writes times (RFC 3339 in UTC with microseconds and
+/// `Z`, `2026-01-02T10:00:00.000000Z`: a fixed width, so text order is time order), so that text comparison is time comparison: `2026-01-02 10:00`
 /// gets its `T`, and a full time with an offset (`2026-01-02T12:00:00+02:00`) is converted
 /// to UTC. A prefix such as `2026-01-02` compares as the start of that day (UTC).
 pub(crate) fn iso_time(s: &str) -> String {
@@ -104,7 +104,7 @@ pub(crate) fn iso_time(s: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(&t) {
         Ok(time) => time
             .with_timezone(&chrono::Utc)
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         Err(_) => t,
     }
 }
@@ -119,11 +119,11 @@ mod tests {
         assert_eq!(iso_time(" 2026-01-02 "), "2026-01-02");
         assert_eq!(
             iso_time("2026-01-02 12:00:00+02:00"),
-            "2026-01-02T10:00:00Z"
+            "2026-01-02T10:00:00.000000Z"
         );
         assert_eq!(
             iso_time("2026-01-02T10:00:00.5Z"),
-            "2026-01-02T10:00:00.500Z"
+            "2026-01-02T10:00:00.500000Z"
         );
         assert_eq!(iso_time("é"), "é");
     }

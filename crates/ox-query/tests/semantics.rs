@@ -24,12 +24,12 @@ CREATE INDEX metrics_key_last ON metrics(key, last);
 /// Creation order: r6, r1, r2, r3, r4, r5.
 const DATA: &str = "
 INSERT INTO runs VALUES
- (1,'r1','a1','sa','completed','2026-01-01T10:00:00Z','2026-01-01T10:00:01Z','2026-01-01T10:01:31Z',90,0,'gpu1',NULL,'{}'),
- (2,'r2','a2','sa','completed','2026-01-02T10:00:00Z','2026-01-02T10:00:00Z','2026-01-02T11:00:00Z',3600,0,'gpu2',NULL,'{}'),
- (3,'r3','a3','sa','failed','2026-01-03T10:00:00Z','2026-01-03T10:00:00Z','2026-01-03T10:00:30Z',30,1,'gpu1',NULL,'{}'),
- (4,'r4','b1','sb','running','2026-01-04T10:00:00Z','2026-01-04T10:00:00Z',NULL,NULL,NULL,'gpu2',NULL,'{}'),
- (5,'r5','b2','sb','completed','2026-01-05T10:00:00Z','2026-01-05T10:00:00Z','2026-01-05T10:10:00Z',600,0,NULL,NULL,'{}'),
- (6,'r6',NULL,'sparse-attention','completed','2025-12-31T23:00:00Z',NULL,NULL,7200,0,'gpu3',NULL,'{}');
+ (1,'r1','a1','sa','completed','2026-01-01T10:00:00.000000Z','2026-01-01T10:00:01.000000Z','2026-01-01T10:01:31.000000Z',90,0,'gpu1',NULL,'{}'),
+ (2,'r2','a2','sa','completed','2026-01-02T10:00:00.000000Z','2026-01-02T10:00:00.000000Z','2026-01-02T11:00:00.000000Z',3600,0,'gpu2',NULL,'{}'),
+ (3,'r3','a3','sa','failed','2026-01-03T10:00:00.000000Z','2026-01-03T10:00:00.000000Z','2026-01-03T10:00:30.000000Z',30,1,'gpu1',NULL,'{}'),
+ (4,'r4','b1','sb','running','2026-01-04T10:00:00.000000Z','2026-01-04T10:00:00.000000Z',NULL,NULL,NULL,'gpu2',NULL,'{}'),
+ (5,'r5','b2','sb','completed','2026-01-05T10:00:00.000000Z','2026-01-05T10:00:00.000000Z','2026-01-05T10:10:00.000000Z',600,0,NULL,NULL,'{}'),
+ (6,'r6',NULL,'sparse-attention','completed','2025-12-31T23:00:00.000000Z',NULL,NULL,7200,0,'gpu3',NULL,'{}');
 INSERT INTO tags VALUES (1,'baseline'),(2,'baseline'),(2,'long'),(5,'ablation'),(6,'baseline');
 INSERT INTO params VALUES
  (1,'lr',0.001,'0.001'),(1,'seed',1,'1'),(1,'model.layers',12,'12'),(1,'opt',NULL,'adam'),(1,'amp',NULL,'true'),

@@ -8,7 +8,8 @@
 //! Schema (a contract for `ox-query`, which generates SQL against it; runs are aliased `r`):
 //! - `runs(rid, id, name, study, status, created, started, ended, duration, exit_code, host,
 //!   source_key, json)`: `status` is the effective status (a `running` run whose process is
-//!   gone reads `crashed`); times are RFC 3339 UTC strings; `duration` is in seconds; `json`
+//!   gone reads `crashed`); times are RFC 3339 UTC strings of fixed width
+//!   (`2026-11-23T10:00:00.000000Z`, so text order is time order); `duration` is in seconds; `json`
 //!   is the run.json object with declared params merged in.
 //! - `tags(rid, tag)`.
 //! - `params(rid, key, num, text)`: `key` is the dotted path; `num` the numeric value

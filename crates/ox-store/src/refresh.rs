@@ -420,7 +420,7 @@ fn write_run(
         .and_then(|s| s.get("key"))
         .and_then(Value::as_str);
     let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
     };
     tx.prepare_cached(
         "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json)

@@ -53,6 +53,10 @@ CREATE TABLE file_state (
     // scanning 100k rows.
     "CREATE INDEX file_state_unfinished ON file_state(raw_status) WHERE raw_status IN ('queued', 'running');
      CREATE INDEX runs_created ON runs(created, id);",
+    // 4: times are now stored with a fixed width (microseconds), so text order is time
+    // order; the cache is emptied and rebuilt from the files on this open.
+    "DELETE FROM tags; DELETE FROM params; DELETE FROM metrics; DELETE FROM runs;
+     DELETE FROM file_state; DELETE FROM meta;",
 ];
 
 /// Errors of opening or migrating the catalog database.

@@ -287,3 +287,34 @@ fn a_run_directory_without_run_json_yet_is_picked_up_later() {
     assert_eq!(c.refresh().unwrap().updated, 1);
     assert_eq!(c.run("late").unwrap().run.id, id);
 }
+
+#[test]
+fn sub_second_times_order_as_times() {
+    let (_d, p) = project();
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    for (name, ms) in [("whole", 1000), ("half", 500), ("zero", 0)] {
+        let mut run = Run::new(RunId::generate(), Status::Completed);
+        run.name = Some(name.into());
+        run.created = base + chrono::Duration::milliseconds(ms);
+        p.write_run(&run).unwrap();
+    }
+    let c = Catalog::open(&p).unwrap();
+    let names = |q: &str| -> Vec<String> {
+        c.query(q)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.run.name.unwrap())
+            .collect()
+    };
+    assert_eq!(names("ORDER BY created"), ["zero", "half", "whole"]);
+    assert_eq!(
+        names("created > '2026-11-23T10:00:00Z' ORDER BY created"),
+        ["half", "whole"]
+    );
+    assert_eq!(
+        names("created >= '2026-11-23T10:00:00.5Z' ORDER BY created"),
+        ["half", "whole"]
+    );
+}
