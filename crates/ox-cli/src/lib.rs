@@ -40,6 +40,9 @@ enum Command {
     Stats(commands::stats::Args),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
+    /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
+    /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
+    Import(commands::import::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Import(args) => commands::import::run(args),
     };
     exit::report(result)
 }

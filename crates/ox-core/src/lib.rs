@@ -7,6 +7,7 @@
 
 mod error;
 pub mod metrics;
+pub mod metrics_write;
 pub mod params;
 mod project;
 mod run;
@@ -16,6 +17,7 @@ pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
     SeriesFile, parse_metric_line,
 };
+pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};

@@ -165,12 +165,25 @@ fn seconds_from_env(var: &str, default: Duration) -> Result<Duration, CliError> 
         })
 }
 
-/// The observer that turns printed lines into metrics (e.g. from log patterns in
-/// `.ox/config.toml`); none yet. Return `Some(Box::new(...))` here: any
-/// `FnMut(ox_exec::Stream, &str) -> Option<ox_exec::ObservedMetrics> + Send` closure works,
-/// and what it returns is appended to the run's metrics file.
-fn line_observer(_project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
-    None
+/// The observer that turns printed lines into metrics with the log patterns of
+/// `.ox/config.toml`; none when there are no patterns.
+fn line_observer(project: &ox_core::Project) -> Option<Box<dyn ox_exec::LineObserver>> {
+    // The user's `[[log_patterns]]` (the same ones `ox import` applies to text logs).
+    let patterns = match ox_ingest::LogPatterns::from_config_file(&project.config_path()) {
+        Ok(p) if !p.is_empty() => p,
+        Ok(_) => return None,
+        Err(e) => {
+            eprintln!("ox: warning: log patterns not applied: {e}");
+            return None;
+        }
+    };
+    Some(Box::new(move |_stream: Stream, line: &str| {
+        let m = patterns.metrics_from_line(line);
+        (!m.values.is_empty()).then_some(ox_exec::ObservedMetrics {
+            step: m.step,
+            values: m.values,
+        })
+    }))
 }
 
 /// Arguments of the hidden `ox __watchdog` mode (started by `ox run`, not by people).

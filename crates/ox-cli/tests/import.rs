@@ -1,0 +1,164 @@
+//! `ox import` end to end on the real binary: the corpus imports into ordinary runs that
+//! `ox ls`/`ox query`/`ox show` see, re-imports update instead of duplicating, failures are
+//! reported per file with exit 1 while good files still import, and `ox run` applies the
+//! user's log patterns to its command's output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use ox_test_support::{TestProject, stderr, stdout};
+use serde_json::Value;
+
+/// The corpora directory (see `crates/ox-ingest/tests/corpora.rs`): `OX_CORPORA`, else a
+/// `shared/corpora` above this crate; `OX_CORPORA=skip` skips, anything else missing fails.
+fn corpora() -> Option<PathBuf> {
+    match std::env::var("OX_CORPORA") {
+        Ok(v) if v == "skip" => return None,
+        Ok(v) if !v.is_empty() => return Some(PathBuf::from(v)),
+        _ => {}
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = here
+        .ancestors()
+        .map(|d| d.join("shared/corpora"))
+        .find(|c| c.is_dir());
+    Some(found.unwrap_or_else(|| {
+        panic!(
+            "shared/corpora not found above {}; set OX_CORPORA",
+            here.display()
+        )
+    }))
+}
+
+fn project() -> TestProject {
+    TestProject::new(env!("CARGO_BIN_EXE_ox"))
+}
+
+fn json_rows(p: &TestProject, args: &[&str]) -> Vec<Value> {
+    let out = p.ox(args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn corpus_imports_once_and_reimport_updates() {
+    let Some(c) = corpora() else { return };
+    let p = project();
+    let arg = c.to_string_lossy().into_owned();
+    let out = p.ox(&["import", &arg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported 31, updated 0, failed 0"),
+        "{}",
+        stderr(&out)
+    );
+    let again = p.ox(&["import", &arg]);
+    assert!(
+        stderr(&again).contains("imported 0, updated 31, failed 0"),
+        "{}",
+        stderr(&again)
+    );
+    let runs = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(runs.len(), 31);
+
+    // Names with slashes reach the query language through backticks.
+    let rows = json_rows(
+        &p,
+        &[
+            "query",
+            "study = 'lr-sweep' AND metrics.`train/loss` < 0.5",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(rows.len(), 4, "two stores, two good runs each");
+    let evals = json_rows(
+        &p,
+        &[
+            "query",
+            "metrics.`match/accuracy` = 0.5",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(evals.len(), 1);
+    assert_eq!(evals[0]["name"], "arith");
+    assert_eq!(evals[0]["source"]["kind"], "inspect");
+
+    // Samples are kept with the run; the source can go away afterwards.
+    let id = evals[0]["id"].as_str().unwrap();
+    let samples =
+        std::fs::read_to_string(p.root().join(format!(".ox/runs/{id}/samples.jsonl"))).unwrap();
+    let first: Value = serde_json::from_str(samples.lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], "a1");
+    assert_eq!(first["scorer"], "match");
+    assert_eq!(first["value"], "I");
+    assert_eq!(first["score"], 0.0);
+    assert_eq!(samples.lines().count(), 8);
+}
+
+#[test]
+fn study_flag_and_failures_exit_one_while_good_files_import() {
+    let Some(c) = corpora() else { return };
+    let p = project();
+    let bad = p.root().join("garbage.eval");
+    std::fs::write(&bad, b"PK\x03\x04 not really a zip").unwrap();
+    let tb = p.root().join("tb");
+    std::fs::create_dir_all(&tb).unwrap();
+    let events = std::fs::read(
+        c.join("tensorboard/runs/tbwriter-tensor/events.out.tfevents.1795418288.vm.27828.0"),
+    )
+    .unwrap();
+    std::fs::write(
+        tb.join("events.out.tfevents.1.host"),
+        &events[..events.len() - 7],
+    )
+    .unwrap();
+    let slurm = c.join("slurm/seed-sweep/slurm-47_1.out");
+    let out = p.ox(&[
+        "import",
+        "-s",
+        "mine",
+        bad.to_str().unwrap(),
+        slurm.to_str().unwrap(),
+        tb.to_str().unwrap(),
+        "does-not-exist",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("imported 2, updated 0, failed 2"), "{err}");
+    assert!(err.contains("garbage.eval"), "{err}");
+    assert!(err.contains("does-not-exist"), "{err}");
+    assert!(
+        err.contains("truncated"),
+        "the damaged tail is a warning: {err}"
+    );
+    let runs = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r["study"] == "mine"));
+    let s = runs.iter().find(|r| r["name"] == "slurm-47_1").unwrap();
+    assert_eq!(s["metrics"]["loss"]["last"], 0.3043);
+    assert_eq!(s["metrics"]["loss"]["last_step"], 1000);
+}
+
+#[test]
+fn ox_run_tracks_lines_matching_log_patterns() {
+    let p = project();
+    std::fs::write(
+        p.root().join(".ox/config.toml"),
+        "[[log_patterns]]\nregex = 'Loss: (?P<loss>[0-9.eE+-]+)'\n",
+    )
+    .unwrap();
+    let out = p.ox(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo 'Loss: 0.52'; echo 'Loss: 0.25'",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(runs[0]["metrics"]["loss"]["first"], 0.52);
+    assert_eq!(runs[0]["metrics"]["loss"]["last"], 0.25);
+    assert_eq!(runs[0]["metrics"]["loss"]["count"], 2);
+}

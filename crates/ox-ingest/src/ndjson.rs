@@ -1,0 +1,286 @@
+//! Structured metric files: a directory with `metrics.ndjson` (+ `params.ndjson`), and CSV
+//! files with a step column.
+//!
+//! `metrics.ndjson` lines are JSON objects, either wide (`{"step": 3, "loss": 0.5, …}`, every
+//! numeric field but the step/time ones a metric) or long (`{"metric": "loss", "value": 0.5,
+//! "step": 3}`); `NaN`/`Infinity` tokens are accepted. `params.ndjson` lines are objects
+//! merged into the run's params.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use ox_core::{LineKind, parse_metric_line, parse_param_value};
+use serde_json::{Map, Value};
+
+use crate::patterns::parse_number;
+use crate::{ImportedRun, IngestError, Source, SourceKind};
+
+const STEP_FIELDS: [&str; 4] = ["step", "global_step", "iteration", "iter"];
+const TIME_FIELDS: [&str; 4] = ["time", "timestamp", "wall_time", "_timestamp"];
+
+fn source(kind: SourceKind, path: &Path) -> Source {
+    let canonical = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Source {
+        kind,
+        key: format!("{}:{}", kind.as_str(), canonical.display()),
+        path: canonical,
+    }
+}
+
+fn dir_name(path: &Path) -> String {
+    std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "ndjson".into())
+}
+
+/// Imports a directory holding `metrics.ndjson` (and optionally `params.ndjson`).
+pub(crate) fn import_ndjson_dir(dir: &Path) -> Result<ImportedRun, IngestError> {
+    let name = dir_name(dir);
+    let mut run = ImportedRun::new(source(SourceKind::Ndjson, dir), name.clone());
+    run.name = Some(name);
+    let metrics_path = dir.join("metrics.ndjson");
+    let file =
+        fs_err::File::open(&metrics_path).map_err(|e| IngestError::io("open", &metrics_path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut buf = String::new();
+    let mut line_no = 0u64;
+    let mut last_step: Option<i64> = None;
+    let mut bad = 0u64;
+    loop {
+        buf.clear();
+        let n = match reader.read_line(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(IngestError::invalid(
+                    &metrics_path,
+                    format!("line {}: not UTF-8", line_no + 1),
+                ));
+            }
+            Err(e) => return Err(IngestError::io("read", &metrics_path, e)),
+        };
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if buf.trim().is_empty() {
+            continue;
+        }
+        if !metrics_line(&buf, &mut run, &mut last_step) {
+            bad += 1;
+            if bad <= 5 {
+                run.warnings.push(format!(
+                    "{}:{line_no}: not a JSON object, skipped",
+                    metrics_path.display()
+                ));
+            }
+        }
+    }
+    if bad > 5 {
+        run.warnings.push(format!(
+            "{}: {bad} bad lines in all",
+            metrics_path.display()
+        ));
+    }
+    if line_no > 0 && bad == line_no {
+        return Err(IngestError::invalid(
+            &metrics_path,
+            "no line is a JSON object",
+        ));
+    }
+    let params_path = dir.join("params.ndjson");
+    if params_path.is_file() {
+        let text = fs_err::read_to_string(&params_path)
+            .map_err(|e| IngestError::io("read", &params_path, e))?;
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match serde_json::from_str::<Map<String, Value>>(line) {
+                Ok(obj) => {
+                    // Wrapped forms ({"params": {...}} / {"config": {...}}) are unwrapped.
+                    let inner = match (obj.get("params"), obj.get("config")) {
+                        (Some(Value::Object(p)), _) | (None, Some(Value::Object(p))) => p.clone(),
+                        _ => obj,
+                    };
+                    run.params.extend(inner);
+                }
+                Err(e) => run
+                    .warnings
+                    .push(format!("{}:{}: {e}", params_path.display(), i + 1)),
+            }
+        }
+    }
+    Ok(run)
+}
+
+/// Adds one metrics.ndjson line; false when it is not a JSON object.
+fn metrics_line(line: &str, run: &mut ImportedRun, last_step: &mut Option<i64>) -> bool {
+    // The long form names the metric in a field.
+    if line.contains("\"value\"")
+        && let Ok(obj) = serde_json::from_str::<Map<String, Value>>(line)
+        && let Some(name) = obj
+            .get("metric")
+            .or_else(|| obj.get("name"))
+            .and_then(Value::as_str)
+    {
+        let value = obj.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let step = STEP_FIELDS
+            .iter()
+            .find_map(|f| obj.get(*f).and_then(Value::as_i64));
+        let time = TIME_FIELDS
+            .iter()
+            .find_map(|f| obj.get(*f).and_then(Value::as_f64));
+        let step = step.unwrap_or_else(|| last_step.map_or(0, |s| s + 1));
+        *last_step = Some(step);
+        run.metrics.push_named(name, step, time, value);
+        return true;
+    }
+    let Ok(parsed) = parse_metric_line(line) else {
+        return false;
+    };
+    if parsed.kind != LineKind::Metrics {
+        if let LineKind::Params(p) = parsed.kind {
+            run.params.extend(p);
+        }
+        return true;
+    }
+    let mut step = parsed.step;
+    let mut time = parsed.time;
+    for (k, v) in &parsed.values {
+        if step.is_none() && STEP_FIELDS.contains(&k.as_ref()) && v.fract() == 0.0 {
+            step = Some(*v as i64);
+        } else if time.is_none() && TIME_FIELDS.contains(&k.as_ref()) {
+            time = Some(*v);
+        }
+    }
+    let step = step.unwrap_or_else(|| last_step.map_or(0, |s| s + 1));
+    *last_step = Some(step);
+    for (k, v) in &parsed.values {
+        if !STEP_FIELDS.contains(&k.as_ref()) && !TIME_FIELDS.contains(&k.as_ref()) {
+            run.metrics.push_named(k, step, time, *v);
+        }
+    }
+    true
+}
+
+/// The index of the step column in a CSV header, if it has one.
+pub(crate) fn step_column(header: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| STEP_FIELDS.contains(&h.trim().to_ascii_lowercase().as_str()))
+}
+
+/// Imports a CSV file with a header row and a step column: every other numeric column is a
+/// metric; empty cells are skipped; text cells in a column are ignored.
+pub(crate) fn import_csv(path: &Path) -> Result<ImportedRun, IngestError> {
+    let file = fs_err::File::open(path).map_err(|e| IngestError::io("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| IngestError::invalid(path, format!("CSV header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let Some(step_col) = step_column(&refs) else {
+        return Err(IngestError::invalid(
+            path,
+            "CSV without a step column (step, global_step, iteration)",
+        ));
+    };
+    let time_col = refs
+        .iter()
+        .position(|h| TIME_FIELDS.contains(&h.to_ascii_lowercase().as_str()));
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut run = ImportedRun::new(source(SourceKind::Csv, path), "csv");
+    run.name = Some(stem);
+    let ids: Vec<u32> = header.iter().map(|h| run.metrics.metric_id(h)).collect();
+    let mut record = csv::StringRecord::new();
+    let mut row = 1u64;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                run.warnings.push(format!(
+                    "{}: row {}: {e}; stopped there",
+                    path.display(),
+                    row + 1
+                ));
+                break;
+            }
+        }
+        row += 1;
+        let Some(step) = record
+            .get(step_col)
+            .and_then(parse_number)
+            .filter(|s| s.fract() == 0.0)
+        else {
+            run.warnings
+                .push(format!("{}: row {row}: no step, skipped", path.display()));
+            continue;
+        };
+        let time = time_col.and_then(|c| record.get(c)).and_then(parse_number);
+        for (i, cell) in record.iter().enumerate() {
+            if i == step_col || Some(i) == time_col {
+                continue;
+            }
+            if let (Some(v), Some(&id)) = (parse_number(cell), ids.get(i)) {
+                run.metrics.push(id, step as i64, time, v);
+            } else if !cell.trim().is_empty()
+                && row == 2
+                && let Some(h) = header.get(i)
+            {
+                // A text column in the first row is a constant-looking param.
+                run.params.insert(h.clone(), parse_param_value(cell));
+            }
+        }
+    }
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_and_long_ndjson_lines_with_params() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("metrics.ndjson"),
+            "{\"step\": 1, \"loss\": 2.0, \"split\": \"train\"}\n{\"metric\": \"acc\", \"value\": 0.5, \"step\": 1}\n{\"loss\": NaN}\nnot json\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("params.ndjson"),
+            "{\"lr\": 0.1}\n{\"config\": {\"seed\": 3}}\n",
+        )
+        .unwrap();
+        let run = import_ndjson_dir(dir.path()).unwrap();
+        assert_eq!(run.metrics.series("loss")[0], (1, 2.0));
+        assert_eq!(run.metrics.series("loss")[1].0, 2);
+        assert_eq!(run.metrics.series("acc"), vec![(1, 0.5)]);
+        assert_eq!(run.params["lr"], 0.1);
+        assert_eq!(run.params["seed"], 3);
+        assert_eq!(run.warnings.len(), 1);
+    }
+
+    #[test]
+    fn csv_with_step_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log.csv");
+        std::fs::write(&p, "step,loss,opt\n0,1.5,adam\n1,,adam\n2,0.5,adam\n").unwrap();
+        let run = import_csv(&p).unwrap();
+        assert_eq!(run.metrics.series("loss"), vec![(0, 1.5), (2, 0.5)]);
+        assert_eq!(run.params["opt"], "adam");
+        std::fs::write(&p, "a,b\n1,2\n").unwrap();
+        assert!(import_csv(&p).is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! Text logs: SLURM job output (`slurm-*.out`), torchtune consoles (tqdm progress frames
+//! `epoch|step|Loss: …`, `Step N | k:v …` logger lines, the resolved config), torchtune's
+//! DiskLogger files (`log_*.txt`), generic `key=value` / `key: number` lines, and the
+//! user's patterns from `.ox/config.toml`.
+//!
+//! Generic pairs: a line with a `step` (or `global_step`, `iter`, `iteration`) pair gives
+//! metrics at that step; lines without one give params (keys already seen as metrics are
+//! left out, e.g. a closing `final: loss=…`). A file with no stepped line at all counts
+//! each key seen on several lines as a metric (one point per line) and the rest as params.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use ox_core::{Status, parse_param_value, set_dotted};
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::patterns::parse_number;
+use crate::{ImportedRun, IngestError, LogPatterns, Source, SourceKind};
+
+static PROGRESS: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\s*(\d+)\|(\d+)\|Loss: ([^:]+):").ok());
+static STEP_LINE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^Step (\d+) \| (.*)$").ok());
+static PAIR_EQ: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\s,;(\[{])([A-Za-z_][\w./-]*)=([^\s,;)\]}]+)").ok());
+static PAIR_COLON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s,;(\[{|])([A-Za-z_][\w./-]*):\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)(?:[\s,;)\]}|]|$)").ok()
+});
+
+const STEP_KEYS: [&str; 4] = ["step", "global_step", "iter", "iteration"];
+
+/// Whether most non-empty lines of `text` are DiskLogger `Step N | …` lines.
+pub(crate) fn is_disk_logger(text: &str) -> bool {
+    let mut total = 0;
+    let mut steps = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(50) {
+        total += 1;
+        if line.starts_with("Step ") && line.contains(" | ") {
+            steps += 1;
+        }
+    }
+    total > 0 && steps * 2 > total
+}
+
+/// Imports one text log file.
+pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<ImportedRun, IngestError> {
+    let bytes = fs_err::read(path).map_err(|e| IngestError::io("read", path, e))?;
+    if bytes.iter().take(8192).filter(|&&b| b == 0).count() > 0 {
+        return Err(IngestError::invalid(path, "binary data, not a text log"));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let disk_logger = is_disk_logger(&text);
+    let kind = if disk_logger {
+        SourceKind::Torchtune
+    } else if file_name.starts_with("slurm-") {
+        SourceKind::Slurm
+    } else {
+        SourceKind::Text
+    };
+    let canonical = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut run = ImportedRun::new(
+        Source {
+            kind,
+            key: format!("{}:{}", kind.as_str(), canonical.display()),
+            path: canonical,
+        },
+        kind.as_str(),
+    );
+    run.name = Some(stem);
+    parse_text(&text, patterns, &mut run);
+    Ok(run)
+}
+
+/// One line's generic pairs.
+struct PairLine {
+    step: Option<i64>,
+    pairs: Vec<(String, String)>,
+}
+
+/// Fills `run` (metrics, params, status) from a log's text.
+pub(crate) fn parse_text(text: &str, patterns: &LogPatterns, run: &mut ImportedRun) {
+    let mut progress: BTreeMap<i64, f64> = BTreeMap::new();
+    let mut pair_lines = Vec::new();
+    let mut pattern_counts: BTreeMap<String, i64> = BTreeMap::new();
+    let mut config_lines: Option<Vec<&str>> = None;
+    let mut in_config = false;
+    let mut config_started = false;
+    for segment in text.split(['\n', '\r']) {
+        if in_config {
+            if segment.trim().is_empty() {
+                if config_started {
+                    in_config = false;
+                }
+                continue;
+            }
+            config_started = true;
+            if let Some(lines) = config_lines.as_mut() {
+                lines.push(segment);
+            }
+            continue;
+        }
+        if segment.trim_end().ends_with("with resolved config:") {
+            in_config = true;
+            config_started = false;
+            config_lines = Some(Vec::new());
+            continue;
+        }
+        if segment.contains("Traceback (most recent call last):") && run.status == Status::Completed
+        {
+            run.status = Status::Failed;
+        }
+        if segment.contains("*** JOB") && segment.contains("CANCELLED") {
+            run.status = Status::Killed;
+            let reason = segment
+                .get(segment.find("*** JOB").unwrap_or(0)..)
+                .unwrap_or(segment)
+                .trim();
+            run.extra
+                .insert("slurm".into(), serde_json::json!({"cancelled": reason}));
+        }
+        let line_metrics = patterns.metrics_from_line(segment);
+        for (name, value) in line_metrics.values {
+            let count = pattern_counts.entry(name.clone()).or_insert(0);
+            let step = line_metrics.step.unwrap_or(*count);
+            *count += 1;
+            run.metrics.push_named(&name, step, None, value);
+        }
+        if let Some(caps) = PROGRESS.as_ref().and_then(|r| r.captures(segment)) {
+            let step = caps.get(2).and_then(|m| m.as_str().parse::<i64>().ok());
+            let loss = caps.get(3).and_then(|m| parse_number(m.as_str()));
+            if let (Some(step), Some(loss)) = (step, loss) {
+                progress.insert(step, loss);
+            }
+            continue;
+        }
+        if let Some(caps) = STEP_LINE
+            .as_ref()
+            .and_then(|r| r.captures(segment.trim_end()))
+        {
+            let step = caps.get(1).and_then(|m| m.as_str().parse::<i64>().ok());
+            if let (Some(step), Some(rest)) = (step, caps.get(2)) {
+                for token in rest.as_str().split_whitespace() {
+                    if let Some((k, v)) = token.split_once(':')
+                        && let Some(v) = parse_number(v)
+                    {
+                        run.metrics.push_named(k, step, None, v);
+                    }
+                }
+                continue;
+            }
+        }
+        if segment.starts_with([' ', '\t']) {
+            continue;
+        }
+        if let Some(line) = generic_pairs(segment) {
+            pair_lines.push(line);
+        }
+    }
+    if !progress.is_empty() {
+        let id = run.metrics.metric_id("loss");
+        for (step, loss) in progress {
+            run.metrics.push(id, step, None, loss);
+        }
+    }
+    if let Some(lines) = config_lines {
+        read_yaml_block(&lines, &mut run.params);
+    }
+    apply_pairs(pair_lines, run);
+}
+
+fn generic_pairs(line: &str) -> Option<PairLine> {
+    let mut pairs = Vec::new();
+    for re in [PAIR_EQ.as_ref(), PAIR_COLON.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        for caps in re.captures_iter(line) {
+            if let (Some(k), Some(v)) = (caps.get(1), caps.get(2)) {
+                pairs.push((k.as_str().to_string(), v.as_str().to_string()));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    let step = pairs
+        .iter()
+        .find(|(k, _)| STEP_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+        .and_then(|(_, v)| parse_number(v))
+        .filter(|s| s.fract() == 0.0)
+        .map(|s| s as i64);
+    Some(PairLine { step, pairs })
+}
+
+fn apply_pairs(lines: Vec<PairLine>, run: &mut ImportedRun) {
+    let any_stepped = lines.iter().any(|l| l.step.is_some());
+    let mut occurrences: BTreeMap<&str, usize> = BTreeMap::new();
+    if !any_stepped {
+        for line in &lines {
+            for (k, v) in &line.pairs {
+                if parse_number(v).is_some() {
+                    *occurrences.entry(k.as_str()).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let mut implicit_steps: BTreeMap<String, i64> = BTreeMap::new();
+    let mut params: Vec<(String, String)> = Vec::new();
+    for line in &lines {
+        for (k, v) in &line.pairs {
+            if STEP_KEYS.contains(&k.to_ascii_lowercase().as_str()) && line.step.is_some() {
+                continue;
+            }
+            let number = parse_number(v);
+            match (line.step, number) {
+                (Some(step), Some(x)) => run.metrics.push_named(k, step, None, x),
+                (None, Some(x)) if occurrences.get(k.as_str()).is_some_and(|&n| n > 1) => {
+                    let step = implicit_steps.entry(k.clone()).or_insert(0);
+                    run.metrics.push_named(k, *step, None, x);
+                    *step += 1;
+                }
+                (None, _) => params.push((k.clone(), v.clone())),
+                (Some(_), None) => {}
+            }
+        }
+    }
+    for (k, v) in params {
+        if !run.metrics.series(&k).is_empty() {
+            continue;
+        }
+        let value = parse_param_value(&v);
+        if set_dotted(&mut run.params, &k, value.clone()).is_err() {
+            run.params.insert(k, value);
+        }
+    }
+}
+
+/// Reads an indented `key: value` block (OmegaConf's YAML dump) into nested params.
+/// List items and anything it does not understand are skipped.
+fn read_yaml_block(lines: &[&str], params: &mut Map<String, Value>) {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    for line in lines {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim();
+        if trimmed.starts_with('-') || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = trimmed.split_once(':') else {
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        let key = key.trim();
+        let value = value.trim();
+        if value.is_empty() {
+            stack.push((indent, key.to_string()));
+            continue;
+        }
+        let path: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).chain([key]).collect();
+        let _ = set_dotted(params, &path.join("."), parse_param_value(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> ImportedRun {
+        let mut run = ImportedRun::new(
+            Source {
+                kind: SourceKind::Text,
+                key: "k".into(),
+                path: "p".into(),
+            },
+            "text",
+        );
+        parse_text(text, &LogPatterns::default(), &mut run);
+        run
+    }
+
+    #[test]
+    fn stepped_pairs_are_metrics_and_the_rest_params() {
+        let run = parse(
+            "seed=1 lr=0.001 name=x\nepoch=1 step=100 loss=1.5\nepoch=2 step=200 loss=1.0\nfinal: loss=1.0\n",
+        );
+        assert_eq!(run.metrics.series("loss"), vec![(100, 1.5), (200, 1.0)]);
+        assert_eq!(run.metrics.series("epoch"), vec![(100, 1.0), (200, 2.0)]);
+        assert_eq!(
+            Value::Object(run.params),
+            json!({"seed": 1, "lr": 0.001, "name": "x"})
+        );
+    }
+
+    #[test]
+    fn unstepped_repeated_keys_are_series() {
+        let run = parse("Epoch: 1, Loss: 0.5\nEpoch: 2, Loss: 0.25\nmodel=big\n");
+        assert_eq!(run.metrics.series("Loss"), vec![(0, 0.5), (1, 0.25)]);
+        assert_eq!(run.params["model"], "big");
+    }
+
+    #[test]
+    fn progress_frames_keep_the_last_per_step_and_cancellation_kills() {
+        let text = "  0%|  | 0/3\r1|1|Loss: 2.5:  33%|█ | 1/3\r1|1|Loss: 2.5: 66%\r1|2|Loss: 2.25: 66%|██ | 2/3  slurmstepd-vm: error: *** JOB 50 ON vm CANCELLED AT 2026-11-23T07:24:02 ***\n";
+        let run = parse(text);
+        assert_eq!(run.metrics.series("loss"), vec![(1, 2.5), (2, 2.25)]);
+        assert_eq!(run.status, Status::Killed);
+        assert!(
+            parse("Traceback (most recent call last):\n  File x\nValueError\n").status
+                == Status::Failed
+        );
+    }
+
+    #[test]
+    fn resolved_config_becomes_nested_params() {
+        let text = "INFO:x:Running R with resolved config:\n\nbatch_size: 4\nmodel:\n  _component_: m.lora\n  lora_rank: 8\noptimizer:\n  lr: 0.0003\nseed: 0\n\nWriting logs to /x\n";
+        let run = parse(text);
+        assert_eq!(
+            Value::Object(run.params),
+            json!({"batch_size": 4, "model": {"_component_": "m.lora", "lora_rank": 8}, "optimizer": {"lr": 0.0003}, "seed": 0})
+        );
+    }
+
+    #[test]
+    fn disk_logger_lines() {
+        let text = "Step 1 | loss:2.5 lr:0.1 \nStep 2 | loss:nan lr:0.0 \n";
+        assert!(is_disk_logger(text));
+        let run = parse(text);
+        assert_eq!(run.metrics.series("lr"), vec![(1, 0.1), (2, 0.0)]);
+        assert!(run.metrics.series("loss")[1].1.is_nan());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC*") {
+            let _ = parse(&s);
+            let _ = is_disk_logger(&s);
+        }
+    }
+}
