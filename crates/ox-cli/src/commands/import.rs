@@ -33,6 +33,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let found = discover(&args.paths);
     let mut failures: Vec<(PathBuf, String)> = found.failures;
     let (mut imported, mut updated) = (0u64, 0u64);
+    let mut updated_ids = Vec::new();
     let bar = progress_bar(found.units.len() as u64);
     for unit in &found.units {
         bar.set_message(unit.path.display().to_string());
@@ -44,7 +45,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                     }
                     match writer.write(&mut run, args.study.as_deref()) {
                         Ok(outcome) if outcome.created => imported += 1,
-                        Ok(_) => updated += 1,
+                        Ok(outcome) => {
+                            updated += 1;
+                            updated_ids.push(outcome.id);
+                        }
                         Err(e) => failures.push((run.source.path.clone(), e.to_string())),
                     }
                 }
@@ -54,6 +58,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // The catalog's cheap refresh does not look at finished runs again: tell it which ones
+    // this import rewrote (new runs it finds by itself).
+    if !updated_ids.is_empty() {
+        let mut catalog = output::open_catalog()?;
+        catalog
+            .refresh_runs(&updated_ids)
+            .map_err(output::store_error)?;
+    }
     for (path, reason) in &failures {
         // Reasons from the importers usually start with the path already.
         let path_text = path.display().to_string();
