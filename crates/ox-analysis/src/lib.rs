@@ -1,1 +1,36 @@
 //! Statistics over runs: grouping seeds, intervals, significance tests, importance and diagnostics.
+//!
+//! Pure functions: values in, values out (no SQLite, no files). Every statistic follows the
+//! conventions of SciPy so that numbers can be checked against it (the reference values in
+//! `tests/reference/` are generated with SciPy by `tests/reference/generate.py` and matched
+//! to a relative 1e-9; bootstrap and Monte-Carlo results to their Monte-Carlo error).
+//!
+//! | module | what | formulas |
+//! |---|---|---|
+//! | [`describe`] | n, mean, std (n − 1), sem, min, max, median, Student-t interval | module docs |
+//! | [`bootstrap`] | percentile bootstrap of the mean, seeded ChaCha8 | module docs |
+//! | [`hypothesis`] | Welch's t, Mann–Whitney U (exact / normal with tie + continuity correction), Holm, Cohen's d | module docs |
+//! | [`paired`] | paired bootstrap, sign-flip permutation test, McNemar exact | module docs |
+//! | [`importance`] | one-way ANOVA η², Spearman ρ | module docs |
+//! | [`diagnostics`] | divergence, convergence/plateau, oscillation, threshold, diminishing returns, Pareto, MAD outliers | module docs |
+//! | [`group`] | varied params, seed-like names, configurations | module docs |
+//! | [`report`] | everything above assembled for `ox stats` | module docs |
+//!
+//! Non-finite inputs (NaN, ±∞) are never silently used: [`describe::describe`] counts them,
+//! [`report::analyze`] lists the runs they come from as excluded with the reason.
+
+pub mod bootstrap;
+pub mod describe;
+pub mod diagnostics;
+pub mod direction;
+mod dist;
+pub mod group;
+pub mod hypothesis;
+pub mod importance;
+pub mod paired;
+pub mod report;
+
+pub use direction::Direction;
+pub use dist::{binomial_half_cdf, normal_sf, t_quantile_upper, t_two_sided_p};
+pub use group::Observation;
+pub use report::{StatsOptions, StatsReport, analyze};

@@ -36,6 +36,8 @@ enum Command {
     Show(commands::show::Args),
     /// Rebuild the catalog (`.ox/ox.db`) from the run files.
     Reindex(commands::reindex::Args),
+    /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
+    Stats(commands::stats::Args),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
@@ -62,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Query(args) => commands::query::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
+        Command::Stats(args) => commands::stats::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
     };

@@ -166,3 +166,26 @@ fn ox_run_tracks_lines_matching_log_patterns() {
     assert_eq!(runs[0]["metrics"]["loss"]["last"], 0.25);
     assert_eq!(runs[0]["metrics"]["loss"]["count"], 2);
 }
+
+#[test]
+fn a_reimported_source_shows_its_new_data_without_reindex() {
+    let p = project();
+    let src = tempfile::tempdir().unwrap();
+    let csv = src.path().join("train.csv");
+    std::fs::write(&csv, "step,loss\n0,1.0\n1,0.5\n").unwrap();
+    let csv_arg = csv.to_str().unwrap();
+    assert_eq!(p.ox(&["import", csv_arg]).status.code(), Some(0));
+    let before = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(before[0]["metrics"]["loss"]["count"], 2);
+    std::fs::write(&csv, "step,loss\n0,1.0\n1,0.5\n2,0.25\n").unwrap();
+    let again = p.ox(&["import", csv_arg]);
+    assert!(stderr(&again).contains("updated 1"), "{}", stderr(&again));
+    let after = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0]["metrics"]["loss"]["count"], 3,
+        "{:?}",
+        after[0]["metrics"]
+    );
+    assert_eq!(after[0]["metrics"]["loss"]["last"], 0.25);
+}

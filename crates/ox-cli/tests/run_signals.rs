@@ -147,6 +147,18 @@ fn sigkill_of_the_supervisor_takes_the_command_with_it() {
         .parse()
         .unwrap();
     let ox_pid = ox.id();
+    // Output the supervisor has saved survives its crash. (Bytes still in the pipe when it
+    // is killed cannot be saved by anyone, so wait until the line has reached the log.)
+    let run_id = p.only_run()["id"].as_str().unwrap().to_string();
+    let log_path = format!(".ox/runs/{run_id}/stdout.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.read(&log_path).contains("before\n") {
+        assert!(
+            Instant::now() < deadline,
+            "the first line never reached stdout.log"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     send_signal(ox_pid, libc::SIGKILL);
     let status = wait_with_limit(&mut ox, Duration::from_secs(10));
     assert_eq!(status.signal(), Some(libc::SIGKILL));
@@ -170,11 +182,8 @@ fn sigkill_of_the_supervisor_takes_the_command_with_it() {
     let listed: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
     assert_eq!(listed[0]["id"], run["id"]);
     assert_eq!(listed[0]["status"], "crashed", "{listed}");
-    // Output written before the crash is on disk.
-    let log = p.read(&format!(
-        ".ox/runs/{}/stdout.log",
-        run["id"].as_str().unwrap()
-    ));
+    // Output saved before the crash is still on disk.
+    let log = p.read(&log_path);
     assert!(log.contains("before\n"), "{log:?}");
 }
 

@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     })?;
     // Earlier imports are found through the catalog (`run_for_source`); when it cannot be
     // opened, by reading every run.json's source key.
-    let catalog = ox_store::Catalog::open(&project).ok();
+    let mut catalog = ox_store::Catalog::open(&project).ok();
     let mut writer = match &catalog {
         Some(_) => RunWriter::without_scan(project),
         None => RunWriter::open(project).map_err(|e| CliError::failed(anyhow!("{e}")))?,
@@ -39,6 +39,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let found = discover(&args.paths);
     let mut failures: Vec<(PathBuf, String)> = found.failures;
     let (mut imported, mut updated) = (0u64, 0u64);
+    let mut updated_ids = Vec::new();
     let bar = progress_bar(found.units.len() as u64);
     ox_ingest::parse_units(
         &found.units,
@@ -62,7 +63,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                         }
                         match writer.write(&mut run, args.study.as_deref()) {
                             Ok(outcome) if outcome.created => imported += 1,
-                            Ok(_) => updated += 1,
+                            Ok(outcome) => {
+                                updated += 1;
+                                updated_ids.push(outcome.id);
+                            }
                             Err(e) => failures.push((run.source.path.clone(), e.to_string())),
                         }
                     }
@@ -73,6 +77,17 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         },
     );
     bar.finish_and_clear();
+    // The catalog's cheap refresh does not look at finished runs again: tell it which ones
+    // this import rewrote (new runs it finds by itself).
+    if !updated_ids.is_empty() {
+        let mut catalog = match catalog.take() {
+            Some(c) => c,
+            None => output::open_catalog()?,
+        };
+        catalog
+            .refresh_runs(&updated_ids)
+            .map_err(output::store_error)?;
+    }
     // Workers finish in any order: report failures in path order.
     failures.sort();
     for (path, reason) in &failures {

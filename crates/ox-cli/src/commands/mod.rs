@@ -8,3 +8,4 @@ pub mod query;
 pub mod reindex;
 pub mod run;
 pub mod show;
+pub mod stats;
