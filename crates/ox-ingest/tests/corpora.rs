@@ -337,7 +337,12 @@ fn wandb_offline_run_matches_expected_json() {
     assert_eq!(last(run, "best_val_acc").1, 0.90874455506584);
     assert!(run.metrics.series("_runtime").is_empty());
     assert_eq!(run.metrics.series("train/loss")[0], (0, 2.2));
-    assert!(run.console_log.as_ref().unwrap().ends_with("files/output.log"));
+    assert!(
+        run.console_log
+            .as_ref()
+            .unwrap()
+            .ends_with("files/output.log")
+    );
 }
 
 #[test]
