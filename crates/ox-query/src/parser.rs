@@ -322,67 +322,34 @@ impl Parser {
                 Err(self.unexpected("a value (a 'string', a number, true, false)"))
             }
             _ => match self.kw() {
-                Some(Kw::Not) => {
-                    self.advance();
-                    match self.kw() {
-                        Some(Kw::In) => {
-                            self.advance();
-                            let values = self.value_list()?;
-                            Ok(Expr::In {
-                                name,
-                                values,
-                                negated: true,
-                            })
-                        }
-                        Some(Kw::Like) => {
-                            self.advance();
-                            let pattern = self.value_or_err()?;
-                            Ok(Expr::Like {
-                                name,
-                                pattern,
-                                negated: true,
-                            })
-                        }
+                Some(Kw::Not | Kw::In | Kw::Like | Kw::Between) => {
+                    let negated = self.eat_kw(Kw::Not);
+                    let kw = self.kw();
+                    if matches!(kw, Some(Kw::In | Kw::Like | Kw::Between)) {
+                        self.advance();
+                    }
+                    match kw {
+                        Some(Kw::In) => Ok(Expr::In {
+                            name,
+                            values: self.value_list()?,
+                            negated,
+                        }),
+                        Some(Kw::Like) => Ok(Expr::Like {
+                            name,
+                            pattern: self.value_or_err()?,
+                            negated,
+                        }),
                         Some(Kw::Between) => {
-                            self.advance();
                             let (low, high) = self.between_bounds()?;
                             Ok(Expr::Between {
                                 name,
                                 low,
                                 high,
-                                negated: true,
+                                negated,
                             })
                         }
                         _ => Err(self.unexpected("IN, LIKE or BETWEEN after NOT")),
                     }
-                }
-                Some(Kw::In) => {
-                    self.advance();
-                    let values = self.value_list()?;
-                    Ok(Expr::In {
-                        name,
-                        values,
-                        negated: false,
-                    })
-                }
-                Some(Kw::Like) => {
-                    self.advance();
-                    let pattern = self.value_or_err()?;
-                    Ok(Expr::Like {
-                        name,
-                        pattern,
-                        negated: false,
-                    })
-                }
-                Some(Kw::Between) => {
-                    self.advance();
-                    let (low, high) = self.between_bounds()?;
-                    Ok(Expr::Between {
-                        name,
-                        low,
-                        high,
-                        negated: false,
-                    })
                 }
                 Some(Kw::Is) => {
                     self.advance();
