@@ -78,6 +78,8 @@ HEARTBEAT_INTERVAL_S = 60.0
 _RESERVED_KEYS = frozenset({"type", "step", "time"})
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _MAX_EXACT_INT = 2**53
+# Metric names whose JSON prefix log() keeps (a bound against names made up per step).
+_MAX_CACHED_NAMES = 10_000
 
 
 class NoProjectError(RuntimeError):
@@ -273,6 +275,13 @@ def _number(key: str, value):
     )
 
 
+def _nonfinite(value: float) -> str:
+    """The JSON token json.dumps writes for a non-finite float."""
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
 def _flatten_metrics(metrics: dict, prefix: str, out: dict) -> None:
     for key, value in metrics.items():
         if not isinstance(key, str):
@@ -427,6 +436,7 @@ class Run:
         self._finish_lock = threading.Lock()
         self._step = -1
         self._step_lock = threading.Lock()
+        self._encoded_names: dict = {}  # metric name -> its JSON '"name": ' prefix
         self.status = "running"
 
         if self.attached:
@@ -519,8 +529,22 @@ class Run:
             raise TypeError(f"log() takes a dict of metric values, not {type(metrics).__name__}")
         if self._finished:
             raise RuntimeError(f"run {self.id} is finished; call ox.init() for a new run")
-        values: dict = {}
-        _flatten_metrics(metrics, "", values)
+        # Fast path: flat float/int values under names seen before. Each name's JSON
+        # prefix is cached, and floats print as json.dumps prints them (float.__repr__,
+        # NaN/Infinity tokens), so the line is the same as json.dumps(line) would write.
+        fields = self._encoded_names
+        parts = []
+        try:
+            for key, value in metrics.items():
+                kind = type(value)
+                if kind is float:
+                    parts.append(fields[key] + (repr(value) if value - value == 0.0 else _nonfinite(value)))
+                elif kind is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+                    parts.append(fields[key] + repr(value))
+                else:
+                    raise KeyError(key)
+        except KeyError:
+            parts = self._encode_metrics(metrics)
         if step is not None:
             if isinstance(step, bool):
                 raise TypeError("step must be an integer, not a bool")
@@ -533,9 +557,25 @@ class Run:
             if step is None:
                 step = self._step + 1
             self._step = step
-            line = {"type": "metrics", "step": step, "time": time.time()}
-            line.update(values)
-            self._writer.write_line(json.dumps(line) + "\n")
+            self._writer.write_line(f'{{"type": "metrics", "step": {step}, "time": {time.time()!r}, {", ".join(parts)}}}\n'
+                                    if parts else
+                                    f'{{"type": "metrics", "step": {step}, "time": {time.time()!r}}}\n')
+
+    def _encode_metrics(self, metrics: dict) -> list:
+        """The general path of :meth:`log`: validates and flattens ``metrics`` and returns
+        its ``"name": value`` JSON fields, remembering each valid top-level name."""
+        values: dict = {}
+        _flatten_metrics(metrics, "", values)
+        fields = self._encoded_names
+        parts = []
+        for name, value in values.items():
+            prefix = fields.get(name)
+            if prefix is None:
+                prefix = json.dumps(name) + ": "
+                if name in metrics and len(fields) < _MAX_CACHED_NAMES:
+                    fields[name] = prefix
+            parts.append(prefix + json.dumps(value))
+        return parts
 
     def flush(self) -> None:
         """Writes buffered metric lines now."""

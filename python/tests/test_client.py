@@ -179,6 +179,51 @@ class StandaloneRunTest(ProjectTestCase):
         self.assertTrue(text.startswith('{"type": "metrics", "step": 10, "time": '))
         self.assertTrue(text.endswith("}\n"))
 
+    def test_lines_are_what_json_dumps_writes_on_first_and_repeated_names(self):
+        # log() encodes names it has seen before itself (its fast path); the bytes must be
+        # those json.dumps would write, whatever the values.
+        import random
+
+        rng = random.Random(7)
+        specials = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-310, 1.7976931348623157e308, 0.1]
+        ints = [0, -1, 2**53, -(2**53), 2**53 + 1, 2**63, True, False]
+        names = ["loss", "acc", 'we"ird\\name\n', "ünï/cödé", "x y"]
+        run = ox.init()
+        expected = []
+        for step in range(300):
+            metrics = {}
+            for name in rng.sample(names, rng.randint(0, len(names))):
+                pick = rng.random()
+                if pick < 0.4:
+                    metrics[name] = rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-300, 300)
+                elif pick < 0.6:
+                    metrics[name] = rng.choice(specials)
+                elif pick < 0.8:
+                    metrics[name] = rng.choice(ints)
+                else:
+                    metrics[name] = {"inner": rng.random()}
+            run.log(metrics, step=step)
+            flat = {}
+            for name, value in metrics.items():
+                if isinstance(value, dict):
+                    flat[f"{name}/inner"] = value["inner"]
+                elif isinstance(value, bool):
+                    flat[name] = int(value)
+                elif isinstance(value, int) and abs(value) > 2**53:
+                    flat[name] = float(value)
+                else:
+                    flat[name] = value
+            expected.append((step, flat))
+        run.finish()
+        with open(os.path.join(self.ox_dir, "metrics", f"{run.id}_metrics.jsonl")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), len(expected))
+        for text, (step, flat) in zip(lines, expected):
+            written_time = json.loads(text)["time"]
+            line = {"type": "metrics", "step": step, "time": written_time}
+            line.update(flat)
+            self.assertEqual(text, json.dumps(line))
+
     def test_first_step_is_zero(self):
         run = ox.init()
         run.log({"a": 1})
