@@ -117,26 +117,29 @@ impl Table {
             })
             .collect();
         let aligns: Vec<Align> = (0..self.columns.len()).map(|i| self.align(i)).collect();
-        let mut out = String::new();
+        let line_len: usize = widths.iter().map(|w| w + 2).sum();
+        let mut out = String::with_capacity(line_len * (body.len() + 1));
         let mut line = |cells: &[String]| {
-            let mut s = String::new();
+            let start = out.len();
             for (i, cell) in cells.iter().enumerate() {
                 if i > 0 {
-                    s.push_str("  ");
+                    out.push_str("  ");
                 }
                 let pad = widths[i].saturating_sub(cell.chars().count());
+                let spaces = std::iter::repeat_n(' ', pad);
                 match aligns[i] {
                     Align::Right => {
-                        s.push_str(&" ".repeat(pad));
-                        s.push_str(cell);
+                        out.extend(spaces);
+                        out.push_str(cell);
                     }
                     Align::Left => {
-                        s.push_str(cell);
-                        s.push_str(&" ".repeat(pad));
+                        out.push_str(cell);
+                        out.extend(spaces);
                     }
                 }
             }
-            out.push_str(s.trim_end());
+            let kept = out[start..].trim_end().len();
+            out.truncate(start + kept);
             out.push('\n');
         };
         line(&self.columns);

@@ -10,6 +10,24 @@ use rusqlite::{OptionalExtension, params_from_iter};
 
 use crate::{Catalog, RunView, StoreError, sql_err};
 
+/// From this many runs on, [`Catalog::select_views`] parses their records on a second thread.
+const PARALLEL_PARSE_MIN: usize = 512;
+
+type RunRow = (i64, String, String, String, Option<f64>);
+
+/// Parses the `json` of catalog rows (rid, id, json, status, duration) into runs; the
+/// catalog's status column (liveness applied) wins over the recorded one.
+fn parse_rows(rows: Vec<RunRow>) -> Result<Vec<(i64, Run, Option<f64>)>, StoreError> {
+    rows.into_iter()
+        .map(|(rid, id, json, status, duration)| {
+            let mut run: Run = serde_json::from_str(&json)
+                .map_err(|source| StoreError::CorruptEntry { id, source })?;
+            run.status = status.parse().unwrap_or(run.status);
+            Ok((rid, run, duration))
+        })
+        .collect()
+}
+
 /// Filters of `ox ls`.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
@@ -210,18 +228,30 @@ impl Catalog {
             .map_err(|e| sql_err(&db, e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sql_err(&db, e))?;
-        let mut metrics = self.metrics_for(rows.iter().map(|r| r.0))?;
-        let mut views = Vec::with_capacity(rows.len());
-        for (rid, id, json, status, duration) in rows {
-            let mut run: Run = serde_json::from_str(&json)
-                .map_err(|source| StoreError::CorruptEntry { id, source })?;
-            run.status = status.parse().unwrap_or(run.status);
-            views.push(RunView {
+        let rids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        // Parsing the records and loading their metric summaries are independent: with
+        // many runs, parse on a second thread while this one reads the metrics.
+        let (parsed, metrics) = if rows.len() >= PARALLEL_PARSE_MIN {
+            std::thread::scope(|scope| {
+                let parser = scope.spawn(|| parse_rows(rows));
+                let metrics = self.metrics_for(rids.into_iter());
+                let parsed = parser
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (parsed, metrics)
+            })
+        } else {
+            (parse_rows(rows), self.metrics_for(rids.into_iter()))
+        };
+        let mut metrics = metrics?;
+        let views = parsed?
+            .into_iter()
+            .map(|(rid, run, duration)| RunView {
                 run,
                 duration_s: duration,
                 metrics: metrics.remove(&rid).unwrap_or_default(),
-            });
-        }
+            })
+            .collect();
         Ok(views)
     }
 
