@@ -101,19 +101,19 @@ pub fn default_columns(views: &[RunView], metric_columns: &[String]) -> Vec<Stri
 /// Dotted param keys whose value is not the same in every run (including keys some runs
 /// lack), in key order.
 pub fn varying_params(views: &[RunView]) -> Vec<String> {
-    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Per key: how many runs have it, and its distinct values (stopping at two).
+    let mut seen: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
     for v in views {
         for (k, val) in flatten_params(&v.run.params) {
-            seen.entry(k).or_default().insert(val.to_string());
+            let (count, values) = seen.entry(k).or_default();
+            *count += 1;
+            if values.len() < 2 {
+                values.insert(val.to_string());
+            }
         }
     }
     seen.into_iter()
-        .filter(|(k, vals)| {
-            vals.len() > 1
-                || views
-                    .iter()
-                    .any(|v| flatten_params(&v.run.params).iter().all(|(pk, _)| pk != k))
-        })
+        .filter(|(_, (count, values))| values.len() > 1 || *count < views.len())
         .map(|(k, _)| k)
         .collect()
 }
@@ -152,6 +152,25 @@ fn short_id_len(views: &[RunView]) -> usize {
     len
 }
 
+/// Column titles: keys without their `params.`/`metrics.` prefix, unless two columns would
+/// then read the same (a param and a metric both called `lr`).
+fn header(columns: &[String]) -> Vec<String> {
+    let short = |c: &str| {
+        c.strip_prefix("params.")
+            .or_else(|| c.strip_prefix("metrics."))
+            .unwrap_or(c)
+            .to_string()
+    };
+    columns
+        .iter()
+        .map(|c| {
+            let s = short(c);
+            let clashes = columns.iter().filter(|other| short(other) == s).count() > 1;
+            if clashes { c.clone() } else { s }
+        })
+        .collect()
+}
+
 /// Builds the table of `views` with the given column keys (as for [`RunView::value`]).
 pub fn runs_table(views: &[RunView], columns: &[String], full_ids: bool) -> Table {
     let id_len = if full_ids {
@@ -159,13 +178,8 @@ pub fn runs_table(views: &[RunView], columns: &[String], full_ids: bool) -> Tabl
     } else {
         short_id_len(views)
     };
-    let header = columns.iter().map(|c| {
-        c.strip_prefix("params.")
-            .or_else(|| c.strip_prefix("metrics."))
-            .unwrap_or(c)
-            .to_string()
-    });
-    let mut table = Table::new(header);
+    let table_header = header(columns);
+    let mut table = Table::new(table_header);
     for v in views {
         let row = columns
             .iter()
@@ -198,21 +212,73 @@ pub fn print_runs(
     format: Format,
     columns: &[String],
 ) -> std::io::Result<()> {
+    // Pretty JSON is many short lines: unbuffered, a terminal's line-buffered stdout
+    // would make one write per line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         Format::Json => {
             let rows: Vec<RunJson<'_>> = views.iter().map(RunJson::from).collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
         }
-        Format::Table => write!(out, "{}", runs_table(views, columns, false).to_text()),
-        Format::Csv => write!(out, "{}", runs_table(views, columns, true).to_csv()),
-        Format::Md => write!(out, "{}", runs_table(views, columns, false).to_markdown()),
+        Format::Table => write!(out, "{}", runs_table(views, columns, false).to_text())?,
+        Format::Csv => write!(out, "{}", runs_table(views, columns, true).to_csv())?,
+        Format::Md => write!(out, "{}", runs_table(views, columns, false).to_markdown())?,
     }
+    out.flush()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_param_varies_when_its_values_differ_or_some_run_lacks_it() {
+        let view = |id: &str, params: serde_json::Value| {
+            let mut run = Run::new(
+                ox_core::RunId::parse(id).expect("valid id"),
+                ox_core::Status::Completed,
+            );
+            run.params = params.as_object().cloned().unwrap_or_default();
+            RunView {
+                run,
+                duration_s: None,
+                metrics: BTreeMap::new(),
+            }
+        };
+        let views = [
+            view(
+                "01aaaaaaaa",
+                serde_json::json!({"lr": 0.1, "width": 64, "opt": {"name": "adam"}, "extra": 1}),
+            ),
+            view(
+                "01aaaaaaab",
+                serde_json::json!({"lr": 0.2, "width": 64, "opt": {"name": "adam"}}),
+            ),
+            view(
+                "01aaaaaaac",
+                serde_json::json!({"lr": 0.1, "width": 64, "opt": {"name": "sgd"}, "extra": 1}),
+            ),
+        ];
+        assert_eq!(varying_params(&views), ["extra", "lr", "opt.name"]);
+        assert!(varying_params(&views[..1]).is_empty());
+    }
+
+    #[test]
+    fn titles_drop_prefixes_unless_two_would_read_the_same() {
+        let cols = [
+            "id",
+            "params.lr",
+            "params.seed",
+            "metrics.lr",
+            "metrics.loss",
+        ]
+        .map(String::from);
+        assert_eq!(
+            header(&cols),
+            ["id", "params.lr", "seed", "metrics.lr", "loss"]
+        );
+    }
 
     #[test]
     fn durations_read_naturally() {
