@@ -15,15 +15,20 @@ const PARALLEL_PARSE_MIN: usize = 512;
 
 type RunRow = (i64, String, String, String, Option<f64>);
 
-/// Parses the `json` of catalog rows (rid, id, json, status, duration) into runs; the
-/// catalog's status column (liveness applied) wins over the recorded one.
-fn parse_rows(rows: Vec<RunRow>) -> Result<Vec<(i64, Run, Option<f64>)>, StoreError> {
+/// Parses the `json` of catalog rows (rid, id, json, status, duration) into views without
+/// metrics, in order; the catalog's status column (liveness applied) wins over the
+/// recorded one.
+fn parse_rows(rows: Vec<RunRow>) -> Result<Vec<RunView>, StoreError> {
     rows.into_iter()
-        .map(|(rid, id, json, status, duration)| {
+        .map(|(_, id, json, status, duration)| {
             let mut run: Run = serde_json::from_str(&json)
                 .map_err(|source| StoreError::CorruptEntry { id, source })?;
             run.status = status.parse().unwrap_or(run.status);
-            Ok((rid, run, duration))
+            Ok(RunView {
+                run,
+                duration_s: duration,
+                metrics: BTreeMap::new(),
+            })
         })
         .collect()
 }
@@ -234,24 +239,20 @@ impl Catalog {
         let (parsed, metrics) = if rows.len() >= PARALLEL_PARSE_MIN {
             std::thread::scope(|scope| {
                 let parser = scope.spawn(|| parse_rows(rows));
-                let metrics = self.metrics_for(rids.into_iter());
+                let metrics = self.metrics_for(rids.iter().copied());
                 let parsed = parser
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 (parsed, metrics)
             })
         } else {
-            (parse_rows(rows), self.metrics_for(rids.into_iter()))
+            (parse_rows(rows), self.metrics_for(rids.iter().copied()))
         };
         let mut metrics = metrics?;
-        let views = parsed?
-            .into_iter()
-            .map(|(rid, run, duration)| RunView {
-                run,
-                duration_s: duration,
-                metrics: metrics.remove(&rid).unwrap_or_default(),
-            })
-            .collect();
+        let mut views = parsed?;
+        for (view, rid) in views.iter_mut().zip(rids) {
+            view.metrics = metrics.remove(&rid).unwrap_or_default();
+        }
         Ok(views)
     }
 
