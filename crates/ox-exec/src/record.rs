@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ox_core::{Project, Run, RunId, Status};
+use ox_core::{Run, Status};
 use serde_json::{Map, Value};
 
 use crate::executor::ExitInfo;
@@ -107,24 +107,10 @@ pub fn finish(
     }
 }
 
-/// Runs of `study` already named `name` (a simple scan of run.json files; unreadable ones
-/// are skipped).
-pub fn runs_named(project: &Project, study: &str, name: &str) -> Vec<RunId> {
-    let Ok(ids) = project.run_ids() else {
-        return Vec::new();
-    };
-    ids.into_iter()
-        .filter(|id| {
-            project
-                .read_run(id)
-                .is_ok_and(|r| r.study == study && r.name.as_deref() == Some(name))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ox_core::RunId;
     use serde_json::json;
 
     fn exit(code: Option<i32>, signal: Option<i32>) -> ExitInfo {
@@ -190,20 +176,5 @@ mod tests {
             json!({"a": 1, "o": {"x": 1, "y": 2}, "b": true})
         );
         assert!(declared_params(&dir.path().join("none")).is_empty());
-    }
-
-    #[test]
-    fn finds_runs_by_name_within_a_study() {
-        let dir = tempfile::tempdir().unwrap();
-        let project = Project::init(dir.path()).unwrap();
-        let mut a = Run::new(RunId::generate(), Status::Completed);
-        a.name = Some("x".into());
-        project.write_run(&a).unwrap();
-        let mut b = Run::new(RunId::generate(), Status::Completed);
-        b.name = Some("x".into());
-        b.study = "other".into();
-        project.write_run(&b).unwrap();
-        assert_eq!(runs_named(&project, "default", "x"), vec![a.id.clone()]);
-        assert!(runs_named(&project, "default", "y").is_empty());
     }
 }

@@ -103,8 +103,6 @@ pub struct PreparedRun<'a> {
     sup: &'a Supervisor,
     project: Project,
     run: Run,
-    /// Other runs of the same study with the same name (name lookups become ambiguous).
-    pub same_name: Vec<RunId>,
     signals: Option<signal_hook::iterator::Signals>,
 }
 
@@ -149,10 +147,6 @@ impl Supervisor {
         if let Some(study) = req.study {
             run.study = study;
         }
-        let same_name = match &req.name {
-            Some(name) => record::runs_named(project, &run.study, name),
-            None => Vec::new(),
-        };
         run.name = req.name;
         run.params = req.params;
         run.tags = req.tags;
@@ -187,7 +181,6 @@ impl Supervisor {
             sup: self,
             project: project.clone(),
             run,
-            same_name,
             signals,
         })
     }

@@ -366,19 +366,6 @@ fn unstartable_command_is_a_failed_run() {
     assert!(log.contains("cannot start \"train\""), "{log}");
 }
 
-#[test]
-fn duplicate_names_are_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let project = Project::init(dir.path()).unwrap();
-    let mut other = Run::new(RunId::generate(), Status::Completed);
-    other.study = "s1".into();
-    other.name = Some("first".into());
-    project.write_run(&other).unwrap();
-    let sup = supervisor(None, Some(std::io::ErrorKind::NotFound), false);
-    let prepared = sup.prepare(&project, request()).unwrap();
-    assert_eq!(prepared.same_name, vec![other.id]);
-}
-
 fn run_controller(
     group: Arc<FakeGroup>,
     grace: Duration,

@@ -18,6 +18,7 @@
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
 
 mod liveness;
+mod names;
 mod query;
 mod read;
 mod refresh;
@@ -31,6 +32,7 @@ use ox_core::{CoreError, MetricSummary, Project, Run};
 use rusqlite::Connection;
 
 pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
+pub use names::runs_named;
 pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
 pub use refresh::{RefreshReport, param_columns};
 

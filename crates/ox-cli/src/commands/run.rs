@@ -93,7 +93,11 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         .prepare(&project, request)
         .map_err(CliError::failed)?;
     let run = prepared.run();
-    if let (Some(name), Some(first)) = (&run.name, prepared.same_name.first()) {
+    let same_name = match &run.name {
+        Some(name) => ox_store::runs_named(&project, &run.study, name),
+        None => Vec::new(),
+    };
+    if let (Some(name), Some(first)) = (&run.name, same_name.iter().find(|id| **id != run.id)) {
         eprintln!(
             "ox: warning: study {:?} already has a run named {name:?} ({first}); the name no longer names one run, use the id",
             run.study
