@@ -153,7 +153,7 @@ fn findings(run: &StatsRun) -> Vec<String> {
     for g in &r.groups {
         for (id, z) in &g.outliers {
             out.push(format!(
-                "Run {id} is an outlier in {} (modified z = {}).",
+                "Run {id} may be an outlier in {} (modified z = {}; a prompt to look, not a test).",
                 describe_key(&g.key),
                 format_number(*z)
             ));
