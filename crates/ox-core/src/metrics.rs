@@ -317,7 +317,7 @@ pub struct MetricAccumulator {
 impl MetricAccumulator {
     /// Adds one point.
     pub fn push(&mut self, step: i64, value: f64) {
-        if self.first.is_none() {
+        if self.count == 0 {
             self.first = Some(value);
         }
         self.last = Some(value);
@@ -331,11 +331,15 @@ impl MetricAccumulator {
         }
     }
 
-    /// The summary so far; `None` before the first point.
+    /// The summary so far; `None` before the first point. A NaN `first`/`last` is stored as
+    /// JSON `null` (the catalog's resumable state) and comes back as `None`: it reads NaN.
     pub fn summary(&self) -> Option<MetricSummary> {
+        if self.count == 0 {
+            return None;
+        }
         Some(MetricSummary {
-            first: self.first?,
-            last: self.last?,
+            first: self.first.unwrap_or(f64::NAN),
+            last: self.last.unwrap_or(f64::NAN),
             min: self.min.unwrap_or(f64::NAN),
             max: self.max.unwrap_or(f64::NAN),
             mean: if self.counted > 0 {
@@ -577,6 +581,25 @@ mod tests {
         let s = acc.summary().unwrap();
         assert_eq!((s.min, s.max, s.mean, s.count), (1.0, 3.0, 2.0, 3));
         assert!(MetricAccumulator::default().summary().is_none());
+    }
+
+    #[test]
+    fn nan_first_and_last_survive_the_stored_state() {
+        // The catalog keeps accumulators as JSON, where NaN becomes null. A metric whose
+        // first or last value is NaN (a diverged run) must not vanish after a resume.
+        let mut acc = MetricAccumulator::default();
+        acc.push(0, f64::NAN);
+        acc.push(1, 2.0);
+        acc.push(2, f64::NAN);
+        let json = serde_json::to_string(&acc).unwrap();
+        let mut back: MetricAccumulator = serde_json::from_str(&json).unwrap();
+        let s = back.summary().expect("a summary after the round trip");
+        assert!(s.first.is_nan() && s.last.is_nan());
+        assert_eq!((s.min, s.max, s.count, s.last_step), (2.0, 2.0, 3, 2));
+        back.push(3, 1.0);
+        let s = back.summary().unwrap();
+        assert!(s.first.is_nan(), "a later point does not become the first");
+        assert_eq!((s.last, s.min, s.count), (1.0, 1.0, 4));
     }
 
     proptest::proptest! {

@@ -57,6 +57,12 @@ CREATE TABLE file_state (
     // order; the cache is emptied and rebuilt from the files on this open.
     "DELETE FROM tags; DELETE FROM params; DELETE FROM metrics; DELETE FROM runs;
      DELETE FROM file_state; DELETE FROM meta;",
+    // 5: a metric whose first or last value was NaN vanished after a resumed read (the
+    // stored state wrote NaN as null, read back as "no point yet"). Forget the file state of
+    // those runs and the runs/ stamp, so the next refresh reads them again from the start.
+    r#"DELETE FROM file_state
+       WHERE metrics_state LIKE '%"first":null%' OR metrics_state LIKE '%"last":null%';
+     DELETE FROM meta WHERE key = 'runs_dir_stamp';"#,
 ];
 
 /// Errors of opening or migrating the catalog database.

@@ -85,6 +85,57 @@ fn summaries_params_and_incremental_append() {
 }
 
 #[test]
+fn a_metric_ending_in_nan_survives_an_incremental_refresh() {
+    let (_d, p) = project();
+    let a = make_run(
+        &p,
+        "diverged",
+        Status::Running,
+        json!({}),
+        "{\"step\":0,\"loss\":2,\"acc\":0.1}\n{\"step\":1,\"loss\":NaN,\"acc\":0.2}\n",
+    );
+    let mut c = Catalog::open(&p).unwrap();
+    assert!(c.run("diverged").unwrap().metrics["loss"].last.is_nan());
+    // The next read resumes from the stored state, in which the NaN was written as null.
+    append(&p, &a, "{\"step\":2,\"acc\":0.3}\n");
+    assert_eq!(c.refresh().unwrap().updated, 1);
+    let v = c.run("diverged").unwrap();
+    let loss = v.metrics.get("loss").expect("loss is still listed");
+    assert!(loss.last.is_nan());
+    assert_eq!(
+        (loss.first, loss.min, loss.count, loss.last_step),
+        (2.0, 2.0, 2, 1)
+    );
+    assert_eq!(v.metrics["acc"].last, 0.3);
+}
+
+#[test]
+fn catalogs_hit_by_the_nan_state_bug_are_read_again() {
+    let (_d, p) = project();
+    make_run(
+        &p,
+        "diverged",
+        Status::Completed,
+        json!({}),
+        "{\"step\":0,\"loss\":2}\n{\"step\":1,\"loss\":NaN}\n",
+    );
+    drop(Catalog::open(&p).unwrap());
+    // What a catalog of schema 4 looked like after the bug: the metric row gone.
+    {
+        let conn = rusqlite::Connection::open(p.db_path()).unwrap();
+        conn.execute("DELETE FROM metrics WHERE key = 'loss'", [])
+            .unwrap();
+        conn.pragma_update(None, "user_version", 4).unwrap();
+    }
+    let c = Catalog::open(&p).unwrap();
+    let loss = c.run("diverged").unwrap().metrics.get("loss").copied();
+    assert!(
+        loss.is_some_and(|l| l.last.is_nan() && l.count == 2),
+        "{loss:?}"
+    );
+}
+
+#[test]
 fn deleting_the_database_changes_nothing() {
     let (_d, p) = project();
     make_run(
