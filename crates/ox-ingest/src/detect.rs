@@ -26,6 +26,9 @@ pub enum UnitKind {
     TextLog,
     /// A directory with `metrics.ndjson`.
     Ndjson,
+    /// One JSON-lines metrics file (torchtune's `log_<ts>.jsonl`, or a `.jsonl`/`.ndjson`
+    /// file named on the command line).
+    JsonLines,
     /// A CSV file with a step column.
     Csv,
 }
@@ -212,6 +215,21 @@ fn detect_file(path: &Path, explicit: bool) -> Result<Option<(UnitKind, PathBuf)
             Ok(None)
         };
     }
+    if ext == "jsonl" || ext == "ndjson" {
+        if name == "metrics.ndjson" {
+            return Ok(Some((UnitKind::Ndjson, parent())));
+        }
+        if (explicit || ndjson::is_torchtune_jsonl_name(path))
+            && ndjson::starts_with_json_object(&head)
+        {
+            return Ok(Some((UnitKind::JsonLines, path.to_path_buf())));
+        }
+        return if explicit {
+            Err("a JSON-lines file whose first line is not a JSON object".into())
+        } else {
+            Ok(None)
+        };
+    }
     if ext == "csv" {
         let first = String::from_utf8_lossy(&head);
         let header: Vec<&str> = first.lines().next().unwrap_or("").split(',').collect();
@@ -284,6 +302,43 @@ mod tests {
         );
         assert_eq!(found.skipped, 1);
         assert!(found.failures.is_empty());
+        // torchtune's JSON-lines log is found by its name; other JSON-lines files only
+        // when named on the command line; a metrics.ndjson file stands for its directory.
+        std::fs::create_dir_all(d.join("tt/logs")).unwrap();
+        std::fs::write(
+            d.join("tt/logs/log_1795418615.jsonl"),
+            b"{\"step\": 1, \"loss\": 2.5}\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("tt/other.jsonl"), b"{\"step\": 1, \"loss\": 2.5}\n").unwrap();
+        std::fs::create_dir_all(d.join("nd")).unwrap();
+        std::fs::write(
+            d.join("nd/metrics.ndjson"),
+            b"{\"step\": 1, \"loss\": 2.5}\n",
+        )
+        .unwrap();
+        let tt = discover(&[d.join("tt")]);
+        let tt_units: Vec<_> = tt.units.iter().map(|u| (u.kind, u.path.clone())).collect();
+        assert_eq!(
+            tt_units,
+            vec![(UnitKind::JsonLines, d.join("tt/logs/log_1795418615.jsonl"))]
+        );
+        assert_eq!(tt.skipped, 1);
+        let named = discover(&[d.join("tt/other.jsonl"), d.join("nd/metrics.ndjson")]);
+        let named_units: Vec<_> = named
+            .units
+            .iter()
+            .map(|u| (u.kind, u.path.clone()))
+            .collect();
+        assert_eq!(
+            named_units,
+            vec![
+                (UnitKind::Ndjson, d.join("nd")),
+                (UnitKind::JsonLines, d.join("tt/other.jsonl"))
+            ]
+        );
+        std::fs::write(d.join("tt/bad.jsonl"), b"hello\n").unwrap();
+        assert_eq!(discover(&[d.join("tt/bad.jsonl")]).failures.len(), 1);
         let explicit = discover(&[d.join("notes.txt"), d.join("missing")]);
         assert_eq!(explicit.units.len(), 1);
         assert_eq!(explicit.failures.len(), 1);

@@ -43,6 +43,7 @@ pub fn parse_unit(
         UnitKind::Wandb => wandb::import_file(&unit.path).map(|r| vec![r]),
         UnitKind::TextLog => text::import_file(&unit.path, patterns).map(|r| vec![r]),
         UnitKind::Ndjson => ndjson::import_ndjson_dir(&unit.path).map(|r| vec![r]),
+        UnitKind::JsonLines => ndjson::import_jsonl_file(&unit.path).map(|r| vec![r]),
         UnitKind::Csv => ndjson::import_csv(&unit.path).map(|r| vec![r]),
     }
 }

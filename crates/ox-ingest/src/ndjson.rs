@@ -1,5 +1,6 @@
-//! Structured metric files: a directory with `metrics.ndjson` (+ `params.ndjson`), and CSV
-//! files with a step column.
+//! Structured metric files: a directory with `metrics.ndjson` (+ `params.ndjson`), single
+//! JSON-lines metric files (torchtune's DiskLogger `log_<ts>.jsonl`, or any `.jsonl` /
+//! `.ndjson` file named on the command line), and CSV files with a step column.
 //!
 //! `metrics.ndjson` lines are JSON objects, either wide (`{"step": 3, "loss": 0.5, …}`, every
 //! numeric field but the step/time ones a metric) or long (`{"metric": "loss", "value": 0.5,
@@ -39,55 +40,7 @@ pub(crate) fn import_ndjson_dir(dir: &Path) -> Result<ImportedRun, IngestError> 
     let name = dir_name(dir);
     let mut run = ImportedRun::new(source(SourceKind::Ndjson, dir), name.clone());
     run.name = Some(name);
-    let metrics_path = dir.join("metrics.ndjson");
-    let file =
-        fs_err::File::open(&metrics_path).map_err(|e| IngestError::io("open", &metrics_path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut buf = String::new();
-    let mut line_no = 0u64;
-    let mut last_step: Option<i64> = None;
-    let mut bad = 0u64;
-    loop {
-        buf.clear();
-        let n = match reader.read_line(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(IngestError::invalid(
-                    &metrics_path,
-                    format!("line {}: not UTF-8", line_no + 1),
-                ));
-            }
-            Err(e) => return Err(IngestError::io("read", &metrics_path, e)),
-        };
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        if buf.trim().is_empty() {
-            continue;
-        }
-        if !metrics_line(&buf, &mut run, &mut last_step) {
-            bad += 1;
-            if bad <= 5 {
-                run.warnings.push(format!(
-                    "{}:{line_no}: not a JSON object, skipped",
-                    metrics_path.display()
-                ));
-            }
-        }
-    }
-    if bad > 5 {
-        run.warnings.push(format!(
-            "{}: {bad} bad lines in all",
-            metrics_path.display()
-        ));
-    }
-    if line_no > 0 && bad == line_no {
-        return Err(IngestError::invalid(
-            &metrics_path,
-            "no line is a JSON object",
-        ));
-    }
+    read_metrics_lines(&dir.join("metrics.ndjson"), &mut run)?;
     let params_path = dir.join("params.ndjson");
     if params_path.is_file() {
         let text = fs_err::read_to_string(&params_path)
@@ -113,6 +66,91 @@ pub(crate) fn import_ndjson_dir(dir: &Path) -> Result<ImportedRun, IngestError> 
         }
     }
     Ok(run)
+}
+
+/// Imports one JSON-lines metrics file: torchtune's DiskLogger with `output_fmt="jsonl"`
+/// (`log_<ts>.jsonl`: study `torchtune`) or any `.jsonl`/`.ndjson` file of metric objects
+/// named on the command line (study `ndjson`). The run is named after the file.
+pub(crate) fn import_jsonl_file(path: &Path) -> Result<ImportedRun, IngestError> {
+    let kind = if is_torchtune_jsonl_name(path) {
+        SourceKind::Torchtune
+    } else {
+        SourceKind::Ndjson
+    };
+    let mut run = ImportedRun::new(source(kind, path), kind.as_str());
+    run.name = path.file_stem().map(|n| n.to_string_lossy().into_owned());
+    read_metrics_lines(path, &mut run)?;
+    Ok(run)
+}
+
+/// Whether `path` is named like torchtune's JSON-lines DiskLogger file (`log_<digits>.jsonl`).
+pub(crate) fn is_torchtune_jsonl_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.strip_prefix("log_")
+        .and_then(|rest| rest.strip_suffix(".jsonl"))
+        .is_some_and(|ts| !ts.is_empty() && ts.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether the first non-empty line of `head` is a JSON object.
+pub(crate) fn starts_with_json_object(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|first| {
+            let first = first.trim();
+            first.starts_with('{') && parse_metric_line(first).is_ok()
+        })
+}
+
+/// Reads the metric lines of a JSON-lines file into `run` (wide or long objects, see the
+/// module docs). Bad lines are warnings; a file with no good line is an error.
+fn read_metrics_lines(path: &Path, run: &mut ImportedRun) -> Result<(), IngestError> {
+    let file = fs_err::File::open(path).map_err(|e| IngestError::io("open", path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut buf = String::new();
+    let mut line_no = 0u64;
+    let mut last_step: Option<i64> = None;
+    let mut bad = 0u64;
+    loop {
+        buf.clear();
+        let n = match reader.read_line(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(IngestError::invalid(
+                    path,
+                    format!("line {}: not UTF-8", line_no + 1),
+                ));
+            }
+            Err(e) => return Err(IngestError::io("read", path, e)),
+        };
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if buf.trim().is_empty() {
+            continue;
+        }
+        if !metrics_line(&buf, run, &mut last_step) {
+            bad += 1;
+            if bad <= 5 {
+                run.warnings.push(format!(
+                    "{}:{line_no}: not a JSON object, skipped",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if bad > 5 {
+        run.warnings
+            .push(format!("{}: {bad} bad lines in all", path.display()));
+    }
+    if line_no > 0 && bad == line_no {
+        return Err(IngestError::invalid(path, "no line is a JSON object"));
+    }
+    Ok(())
 }
 
 /// Adds one metrics.ndjson line; false when it is not a JSON object.
@@ -282,5 +320,43 @@ mod tests {
         assert_eq!(run.params["opt"], "adam");
         std::fs::write(&p, "a,b\n1,2\n").unwrap();
         assert!(import_csv(&p).is_err());
+    }
+
+    #[test]
+    fn torchtune_jsonl_disk_logger_file() {
+        // What torchtune's DiskLogger writes with output_fmt="jsonl" (FORMAT.md, section 2):
+        // json.dump per call, NaN as a bare token, non-JSON values as str().
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log_1795418615.jsonl");
+        std::fs::write(
+            &p,
+            "{\"step\": 1, \"loss\": 2.78, \"lr\": 0.0003, \"tokens_per_second_per_gpu\": 2857.42}\n\
+             {\"step\": 2, \"loss\": NaN, \"lr\": 0.0003, \"device\": \"cuda:0\"}\n\
+             {\"step\": 3, \"loss\": 1.08, \"lr\": 0.0}\n",
+        )
+        .unwrap();
+        assert!(is_torchtune_jsonl_name(&p));
+        let run = import_jsonl_file(&p).unwrap();
+        assert_eq!(run.source.kind, SourceKind::Torchtune);
+        assert_eq!(run.study, "torchtune");
+        assert_eq!(run.name.as_deref(), Some("log_1795418615"));
+        let loss = run.metrics.series("loss");
+        assert_eq!((loss[0], loss[2]), ((1, 2.78), (3, 1.08)));
+        assert!(loss[1].1.is_nan() && loss[1].0 == 2);
+        assert_eq!(run.metrics.series("lr").len(), 3);
+        assert!(
+            run.metrics.series("device").is_empty(),
+            "text values are not metrics"
+        );
+
+        let other = dir.path().join("eval.jsonl");
+        std::fs::write(&other, "{\"step\": 0, \"acc\": 0.5}\n").unwrap();
+        assert!(!is_torchtune_jsonl_name(&other));
+        assert_eq!(
+            import_jsonl_file(&other).unwrap().source.kind,
+            SourceKind::Ndjson
+        );
+        std::fs::write(&other, "not json\n").unwrap();
+        assert!(import_jsonl_file(&other).is_err());
     }
 }

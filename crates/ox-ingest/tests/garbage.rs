@@ -5,7 +5,7 @@
 use ox_ingest::{ImportUnit, LogPatterns, UnitKind, discover, parse_unit};
 use proptest::prelude::*;
 
-const KINDS: [(UnitKind, &str); 7] = [
+const KINDS: [(UnitKind, &str); 8] = [
     (UnitKind::Inspect, "log.eval"),
     (UnitKind::TensorBoard, "events.out.tfevents.1.h"),
     (UnitKind::MlflowSqlite, "mlflow.db"),
@@ -13,6 +13,7 @@ const KINDS: [(UnitKind, &str); 7] = [
     (UnitKind::TextLog, "slurm-1.out"),
     (UnitKind::Csv, "m.csv"),
     (UnitKind::Ndjson, "metrics.ndjson"),
+    (UnitKind::JsonLines, "log_1795418615.jsonl"),
 ];
 
 fn prefixed() -> impl Strategy<Value = Vec<u8>> {
@@ -23,6 +24,7 @@ fn prefixed() -> impl Strategy<Value = Vec<u8>> {
         Just(b"SQLite format 3\x00".to_vec()),
         Just(b"{\"version\": 2, \"eval\": ".to_vec()),
         Just(b"step,loss\n".to_vec()),
+        Just(b"{\"step\": 1, \"loss\": ".to_vec()),
     ];
     (magic, proptest::collection::vec(any::<u8>(), 0..600)).prop_map(|(mut m, rest)| {
         m.extend(rest);
