@@ -79,6 +79,10 @@ pub(crate) fn import_jsonl_file(path: &Path) -> Result<ImportedRun, IngestError>
     };
     let mut run = ImportedRun::new(source(kind, path), kind.as_str());
     run.name = path.file_stem().map(|n| n.to_string_lossy().into_owned());
+    if kind == SourceKind::Torchtune {
+        run.created = crate::text::disk_logger_start(path);
+        run.started = run.created;
+    }
     read_metrics_lines(path, &mut run)?;
     Ok(run)
 }
@@ -340,6 +344,11 @@ mod tests {
         assert_eq!(run.source.kind, SourceKind::Torchtune);
         assert_eq!(run.study, "torchtune");
         assert_eq!(run.name.as_deref(), Some("log_1795418615"));
+        assert_eq!(
+            run.created.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-23T07:23:35+00:00"),
+            "created when the logger opened its file"
+        );
         let loss = run.metrics.series("loss");
         assert_eq!((loss[0], loss[2]), ((1, 2.78), (3, 1.08)));
         assert!(loss[1].1.is_nan() && loss[1].0 == 2);

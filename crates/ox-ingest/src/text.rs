@@ -44,6 +44,16 @@ pub(crate) fn is_disk_logger(text: &str) -> bool {
     total > 0 && steps * 2 > total
 }
 
+/// When torchtune's DiskLogger opened its file: the Unix time in its default name
+/// `log_<int(time.time())>.txt` / `.jsonl` (a number before 2000 is not taken for one).
+pub(crate) fn disk_logger_start(path: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    let stem = path.file_stem()?.to_str()?;
+    let secs: i64 = stem.strip_prefix("log_")?.parse().ok()?;
+    (secs >= 946_684_800)
+        .then(|| chrono::DateTime::from_timestamp(secs, 0))
+        .flatten()
+}
+
 /// Imports one text log file.
 pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<ImportedRun, IngestError> {
     let bytes = fs_err::read(path).map_err(|e| IngestError::io("read", path, e))?;
@@ -77,7 +87,10 @@ pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<Importe
         kind.as_str(),
     );
     run.name = Some(stem);
-    if kind != SourceKind::Torchtune {
+    if kind == SourceKind::Torchtune {
+        run.created = disk_logger_start(path);
+        run.started = run.created;
+    } else {
         run.console_log = Some(path.to_path_buf());
     }
     parse_text(&text, patterns, &mut run);

@@ -377,6 +377,11 @@ fn torchtune_console_and_disk_logger() {
     assert_eq!(runs.len(), 2);
     let disk = runs.iter().find(|r| r.study == "torchtune").unwrap();
     assert_eq!(disk.name.as_deref(), Some("log_1795418615"));
+    assert_eq!(
+        disk.created.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-11-23T07:23:35+00:00"),
+        "the DiskLogger's file name carries its start time"
+    );
     let loss = disk.metrics.series("loss");
     assert_eq!(loss.len(), 60);
     assert_eq!(loss[0], (1, 2.7801239916148366));
