@@ -357,3 +357,59 @@ fn paired_comparison_matches_scipy() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("ox import"), "{}", stderr(&bad));
 }
+
+#[test]
+fn only_completed_runs_count_unless_a_status_is_chosen() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    for (seed, loss) in [(1, 0.5), (2, 0.6), (3, 0.7)] {
+        p.add_run(
+            "s",
+            &format!("ok{seed}"),
+            Status::Completed,
+            json!({"lr": 0.1, "seed": seed}),
+            &[(0, vec![("loss", 2.0)]), (9, vec![("loss", loss)])],
+        );
+    }
+    // Stopped at step 0: its "last" loss is a partial value.
+    let failed = p.add_run(
+        "s",
+        "failed",
+        Status::Failed,
+        json!({"lr": 0.1, "seed": 4}),
+        &[(0, vec![("loss", 2.0)])],
+    );
+    let json_of = |args: &[&str]| -> Value {
+        let out = p.ox(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let j = json_of(&["stats", "--metric", "loss", "--format", "json"]);
+    assert_eq!(j["groups"][0]["n"], 3);
+    assert_eq!(j["excluded"][0]["id"], failed.as_str());
+    let reason = j["excluded"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("status failed"), "{reason}");
+    // Choosing statuses, by flag or in the query, counts the run.
+    let j = json_of(&[
+        "stats",
+        "--metric",
+        "loss",
+        "--format",
+        "json",
+        "--where",
+        "status IN ('completed', 'failed')",
+    ]);
+    assert_eq!(j["groups"][0]["n"], 4);
+    assert_eq!(j["excluded"].as_array().unwrap().len(), 0);
+    let j = json_of(&[
+        "stats", "--metric", "loss", "--format", "json", "--status", "failed",
+    ]);
+    assert_eq!(j["groups"][0]["n"], 1);
+    // Selecting only runs that are not completed says why nothing is left.
+    let none = p.ox(&["stats", "--metric", "loss", "--where", "name = 'failed'"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("--status failed"),
+        "{}",
+        stderr(&none)
+    );
+}

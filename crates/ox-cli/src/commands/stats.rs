@@ -218,7 +218,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         ),
     };
     let catalog = open_catalog()?;
-    let views = select_runs(&catalog, &args)?;
+    let (views, status_chosen) = select_runs(&catalog, &args)?;
     if views.is_empty() {
         return Err(CliError::usage(anyhow!("no runs selected"))
             .hint("`ox ls` lists the runs; check --study/--status/--where"));
@@ -226,8 +226,22 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let cost_kind = cost_kind(&views);
     let mut observations = Vec::new();
     let mut excluded = Vec::new();
+    let mut not_completed = 0usize;
     for v in &views {
         let id = v.run.id.to_string();
+        // A failed, killed, crashed or unfinished run's metric is a partial one: it counts
+        // only when the user chose statuses (--status, or `status` in --where).
+        if !status_chosen && v.run.status != Status::Completed {
+            let status = v.run.status.as_str();
+            not_completed += 1;
+            excluded.push(Excluded {
+                run_id: id,
+                reason: format!(
+                    "status {status} (only completed runs count unless --status or --where selects a status)"
+                ),
+            });
+            continue;
+        }
         match v.metrics.get(&metric) {
             None => excluded.push(Excluded {
                 run_id: id,
@@ -243,6 +257,13 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 cost: run_cost(v, cost_kind),
             }),
         }
+    }
+    if observations.is_empty() && not_completed > 0 {
+        return Err(CliError::usage(anyhow!(
+            "no selected run is both completed and has the metric {metric:?} ({not_completed} of {} are not completed)",
+            views.len()
+        ))
+        .hint("failed, killed, crashed and running runs count only when chosen: add --status failed, or a status condition to --where"));
     }
     if observations.is_empty() {
         let mut known: Vec<&String> = views.iter().flat_map(|v| v.metrics.keys()).collect();
@@ -323,7 +344,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<Vec<RunView>, CliError> {
+/// The runs `args` select, and whether the user chose their statuses (`--status`, or a
+/// `status` condition in `--where`).
+fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<(Vec<RunView>, bool), CliError> {
     if let Some(expr) = &args.where_expr {
         use super::query;
         let mut q = ox_query::parse(expr).map_err(|e| query::query_error(expr, e))?;
@@ -333,7 +356,12 @@ fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<Vec<RunView>,
         if let Some(status) = args.status {
             query::and_equals(&mut q, "status", status.as_str());
         }
-        return Ok(query::select(catalog, &q, expr)?.views);
+        let selected = query::select(catalog, &q, expr)?;
+        let status_chosen = selected
+            .compiled
+            .fields
+            .contains(&ox_query::Field::Run(ox_query::RunField::Status));
+        return Ok((selected.views, status_chosen));
     }
     let filter = RunFilter {
         study: args.study.clone(),
@@ -341,7 +369,8 @@ fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<Vec<RunView>,
         sort: None,
         limit: None,
     };
-    catalog.runs(&filter).map_err(crate::output::store_error)
+    let views = catalog.runs(&filter).map_err(crate::output::store_error)?;
+    Ok((views, args.status.is_some()))
 }
 
 /// GPU-hours when every selected run records them (`gpu_hours` in run.json or as a
