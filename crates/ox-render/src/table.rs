@@ -133,7 +133,7 @@ impl Table {
         }
         let aligns: Vec<Align> = (0..self.columns.len()).map(|i| self.align(i)).collect();
         let line_len: usize = widths.iter().map(|w| w + 2).sum();
-        let mut out = String::with_capacity(line_len * (body.len() + 1));
+        let mut out = String::with_capacity(line_len * (self.rows.len() + 1));
         let mut line = |cells: &mut dyn Iterator<Item = &str>| {
             let start = out.len();
             for (i, cell) in cells.enumerate() {
