@@ -11,6 +11,10 @@ use std::time::Instant;
 
 use ox_ingest::{LogPatterns, RunWriter, default_threads, discover, parse_units};
 
+// The allocator of the `ox` binary, so the figure is what `ox import` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn masked_crc(data: &[u8]) -> u32 {
     crc32c::crc32c(data)
         .rotate_right(15)
