@@ -229,7 +229,10 @@ fn compare_with_best(groups: &mut [(GroupStats, Vec<f64>)]) {
 }
 
 fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
+    if p == 0.0 {
+        // What SciPy returns when both groups have no spread: t is infinite.
+        "0".into()
+    } else if p < 1e-4 {
         format!("{p:.1e}")
     } else {
         format!("{p:.4}")
@@ -386,6 +389,13 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn p_values_read_plainly() {
+        assert_eq!(fmt_p(0.0), "0");
+        assert_eq!(fmt_p(3.2e-7), "3.2e-7");
+        assert_eq!(fmt_p(0.04567), "0.0457");
+    }
 
     fn o(id: &str, lr: f64, seed: i64, value: f64) -> Observation {
         let mut params = BTreeMap::new();
