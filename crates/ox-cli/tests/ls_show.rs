@@ -1,42 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `ox init`, `ox ls`, `ox show` and `ox reindex` on the real binary.
 
-use ox_core::Status;
 use ox_test_support::{TestProject, ox_command, stderr, stdout};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+/// The shared sweep fixture ([`TestProject::sweep`]).
 fn project() -> TestProject {
-    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
-    for (i, lr) in [0.1, 0.01].iter().enumerate() {
-        for seed in 1..=2 {
-            let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..5)
-                .map(|s| {
-                    (
-                        s,
-                        vec![
-                            ("loss", 1.0 / (1.0 + s as f64 * lr * seed as f64)),
-                            ("train/acc", s as f64 / 10.0),
-                        ],
-                    )
-                })
-                .collect();
-            p.add_run(
-                "sweep",
-                &format!("lr{i}-s{seed}"),
-                Status::Completed,
-                json!({"lr": lr, "seed": seed, "model": {"layers": 2}}),
-                &metrics,
-            );
-        }
-    }
-    p.add_run(
-        "other",
-        "crashy",
-        Status::Failed,
-        json!({"lr": 0.5}),
-        &[(0, vec![("loss", f64::NAN)])],
-    );
-    p
+    TestProject::sweep(env!("CARGO_BIN_EXE_ox"))
 }
 
 #[test]

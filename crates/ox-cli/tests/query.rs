@@ -1,38 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `ox query` and `ox ls --where` on the real binary.
 
-use ox_core::Status;
 use ox_test_support::{TestProject, stderr, stdout};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// Four sweep runs (lr 0.1/0.01 × seed 1/2) and a failed run whose loss is NaN.
+/// The shared sweep fixture ([`TestProject::sweep`]).
 fn project() -> TestProject {
-    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
-    for (i, lr) in [0.1, 0.01].iter().enumerate() {
-        for seed in 1..=2 {
-            let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..5)
-                .map(|s| {
-                    let loss = 1.0 / (1.0 + s as f64 * lr * f64::from(seed));
-                    (s, vec![("loss", loss), ("train/acc", s as f64 / 10.0)])
-                })
-                .collect();
-            p.add_run(
-                "sweep",
-                &format!("lr{i}-s{seed}"),
-                Status::Completed,
-                json!({"lr": lr, "seed": seed, "model": {"layers": 2}}),
-                &metrics,
-            );
-        }
-    }
-    p.add_run(
-        "other",
-        "crashy",
-        Status::Failed,
-        json!({"lr": 0.5}),
-        &[(0, vec![("loss", f64::NAN)])],
-    );
-    p
+    TestProject::sweep(env!("CARGO_BIN_EXE_ox"))
 }
 
 fn names(p: &TestProject, args: &[&str]) -> Vec<String> {

@@ -38,6 +38,38 @@ impl TestProject {
         }
     }
 
+    /// The sweep fixture of the ls/show/query tests: four runs of study `sweep` (lr 0.1/0.01
+    /// × seed 1/2, named `lr{i}-s{seed}`, `loss` and `train/acc` over 5 steps, a constant
+    /// `model.layers`) and a failed run `crashy` of study `other` whose loss is NaN.
+    pub fn sweep(bin: impl Into<PathBuf>) -> Self {
+        let mut p = TestProject::new(bin);
+        for (i, lr) in [0.1, 0.01].iter().enumerate() {
+            for seed in 1..=2 {
+                let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..5)
+                    .map(|s| {
+                        let loss = 1.0 / (1.0 + s as f64 * lr * f64::from(seed));
+                        (s, vec![("loss", loss), ("train/acc", s as f64 / 10.0)])
+                    })
+                    .collect();
+                p.add_run(
+                    "sweep",
+                    &format!("lr{i}-s{seed}"),
+                    Status::Completed,
+                    serde_json::json!({"lr": lr, "seed": seed, "model": {"layers": 2}}),
+                    &metrics,
+                );
+            }
+        }
+        p.add_run(
+            "other",
+            "crashy",
+            Status::Failed,
+            serde_json::json!({"lr": 0.5}),
+            &[(0, vec![("loss", f64::NAN)])],
+        );
+        p
+    }
+
     /// The project root (the directory holding `.ox`).
     pub fn root(&self) -> &Path {
         self.dir.path()
