@@ -244,26 +244,19 @@ pub(crate) fn import_sqlite(path: &Path) -> Result<Vec<ImportedRun>, IngestError
     let mut runs = Vec::new();
     for mut m in rows {
         let id = m.run_id.clone();
-        m.params = params_stmt
-            .query_map([&id], |r| {
+        // `(key, value)` rows of the params or tags table for this run.
+        let key_values = |stmt: &mut rusqlite::Statement<'_>| {
+            stmt.query_map([&id], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                 ))
             })
-            .map_err(sql_err)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(sql_err)?;
-        m.tags = tags_stmt
-            .query_map([&id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                ))
-            })
-            .map_err(sql_err)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(sql_err)?;
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<(String, String)>>>())
+            .map_err(sql_err)
+        };
+        m.params = key_values(&mut params_stmt)?;
+        m.tags = key_values(&mut tags_stmt)?.into_iter().collect();
         let mut run = to_imported(m, path);
         run.source.key = format!("mlflow:{id}");
         let mut rows = metrics_stmt.query([&id]).map_err(sql_err)?;
