@@ -299,6 +299,23 @@ pub struct MetricSummary {
     pub last_step: i64,
 }
 
+impl MetricSummary {
+    /// One aggregate by its name in queries and flags: `first`, `last`, `min`, `max`, `mean`,
+    /// `count` or `last_step`.
+    pub fn get(&self, aggregate: &str) -> Option<f64> {
+        Some(match aggregate {
+            "first" => self.first,
+            "last" => self.last,
+            "min" => self.min,
+            "max" => self.max,
+            "mean" => self.mean,
+            "count" => self.count as f64,
+            "last_step" => self.last_step as f64,
+            _ => return None,
+        })
+    }
+}
+
 /// Running aggregate of one metric's points, resumable: the catalog stores it with the byte
 /// offset it covers, so appending to a metrics file only costs reading the new lines.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -581,6 +598,40 @@ mod tests {
         let s = acc.summary().unwrap();
         assert_eq!((s.min, s.max, s.mean, s.count), (1.0, 3.0, 2.0, 3));
         assert!(MetricAccumulator::default().summary().is_none());
+    }
+
+    #[test]
+    fn summary_aggregates_by_name() {
+        let mut acc = MetricAccumulator::default();
+        acc.push(3, 2.0);
+        acc.push(4, 1.0);
+        let s = acc.summary().unwrap();
+        let got: Vec<Option<f64>> = [
+            "first",
+            "last",
+            "min",
+            "max",
+            "mean",
+            "count",
+            "last_step",
+            "p50",
+        ]
+        .iter()
+        .map(|a| s.get(a))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                Some(2.0),
+                Some(1.0),
+                Some(1.0),
+                Some(2.0),
+                Some(1.5),
+                Some(2.0),
+                Some(4.0),
+                None
+            ]
+        );
     }
 
     #[test]

@@ -136,17 +136,7 @@ fn metric_value(metrics: &BTreeMap<String, MetricSummary>, spec: &str) -> Option
         return Some(s.last);
     }
     let (name, agg) = spec.rsplit_once('.')?;
-    let s = metrics.get(name)?;
-    Some(match agg {
-        "first" => s.first,
-        "last" => s.last,
-        "min" => s.min,
-        "max" => s.max,
-        "mean" => s.mean,
-        "count" => s.count as f64,
-        "last_step" => s.last_step as f64,
-        _ => return None,
-    })
+    metrics.get(name)?.get(agg)
 }
 
 fn compare(a: &Option<FieldValue>, b: &Option<FieldValue>, descending: bool) -> Ordering {

@@ -117,13 +117,7 @@ impl Summary {
         }
     }
     fn of(self, s: &MetricSummary) -> f64 {
-        match self {
-            Summary::First => s.first,
-            Summary::Last => s.last,
-            Summary::Min => s.min,
-            Summary::Max => s.max,
-            Summary::Mean => s.mean,
-        }
+        s.get(self.name()).unwrap_or(f64::NAN)
     }
 }
 
