@@ -9,25 +9,9 @@ use std::path::{Path, PathBuf};
 use ox_test_support::{TestProject, stderr, stdout};
 use serde_json::Value;
 
-/// The corpora directory (see `crates/ox-ingest/tests/corpora.rs`): `OX_CORPORA`, else a
-/// `shared/corpora` above this crate; `OX_CORPORA=skip` skips, anything else missing fails.
+/// The corpora directory: `testdata/corpora/` in this repository (`OX_CORPORA` overrides).
 fn corpora() -> Option<PathBuf> {
-    match std::env::var("OX_CORPORA") {
-        Ok(v) if v == "skip" => return None,
-        Ok(v) if !v.is_empty() => return Some(PathBuf::from(v)),
-        _ => {}
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = here
-        .ancestors()
-        .map(|d| d.join("shared/corpora"))
-        .find(|c| c.is_dir());
-    Some(found.unwrap_or_else(|| {
-        panic!(
-            "shared/corpora not found above {}; set OX_CORPORA",
-            here.display()
-        )
-    }))
+    Some(ox_test_support::corpora())
 }
 
 fn project() -> TestProject {

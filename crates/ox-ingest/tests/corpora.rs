@@ -1,4 +1,4 @@
-//! Importers against the real files in `shared/corpora/` (written by the real tools), checked
+//! Importers against the real files in `testdata/corpora/` (written by the real tools), checked
 //! against the values their READMEs and `expected*.json` list, plus corruption cases made
 //! from them (truncated, bytes flipped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,25 +9,9 @@ use ox_core::Status;
 use ox_ingest::{ImportUnit, ImportedRun, LogPatterns, UnitKind, discover, parse_unit};
 use serde_json::Value;
 
-/// The corpora directory: `OX_CORPORA`, else a `shared/corpora` beside an ancestor of this
-/// crate. `OX_CORPORA=skip` skips these tests; otherwise a missing corpus fails loudly.
+/// The corpora directory: `testdata/corpora/` in this repository (`OX_CORPORA` overrides).
 fn corpora() -> Option<PathBuf> {
-    match std::env::var("OX_CORPORA") {
-        Ok(v) if v == "skip" => return None,
-        Ok(v) if !v.is_empty() => return Some(PathBuf::from(v)),
-        _ => {}
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in here.ancestors() {
-        let candidate = dir.join("shared/corpora");
-        if candidate.is_dir() {
-            return Some(candidate);
-        }
-    }
-    panic!(
-        "shared/corpora not found above {}; set OX_CORPORA=<dir> (or OX_CORPORA=skip)",
-        here.display()
-    );
+    Some(ox_test_support::corpora())
 }
 
 fn import_all(path: &Path) -> Vec<ImportedRun> {

@@ -163,3 +163,12 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The real tool-written files the tests import: `testdata/corpora/` in this repository
+/// (see its README for where each file came from). `OX_CORPORA` points elsewhere.
+pub fn corpora() -> PathBuf {
+    match std::env::var_os("OX_CORPORA") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpora"),
+    }
+}
