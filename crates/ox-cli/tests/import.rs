@@ -4,7 +4,7 @@
 //! user's log patterns to its command's output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ox_test_support::{TestProject, stderr, stdout};
 use serde_json::Value;
