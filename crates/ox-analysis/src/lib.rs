@@ -13,6 +13,7 @@
 //! | [`paired`] | paired bootstrap, sign-flip permutation test, McNemar exact | module docs |
 //! | [`importance`] | one-way ANOVA η², Spearman ρ | module docs |
 //! | [`diagnostics`] | divergence, convergence/plateau, oscillation, threshold, diminishing returns, Pareto, MAD outliers | module docs |
+//! | [`downsample`] | min/max per pixel column, LTTB, TensorBoard's debiased EMA, aligned mean band | module docs |
 //! | [`group`] | varied params, seed-like names, configurations | module docs |
 //! | [`report`] | everything above assembled for `ox stats` | module docs |
 //!
@@ -24,6 +25,7 @@ pub mod describe;
 pub mod diagnostics;
 pub mod direction;
 mod dist;
+pub mod downsample;
 pub mod group;
 pub mod hypothesis;
 pub mod importance;
