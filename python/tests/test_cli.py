@@ -76,6 +76,46 @@ class EndToEndTest(ProjectTestCase):
             self.assertEqual([r["id"] for r in rows], [run_id])
             self.assertEqual(rows[0]["metrics"]["loss"]["last"], 0.25)
 
+    def test_a_resumed_finished_run_shows_its_new_metrics_in_the_next_ls(self):
+        self.require("ls")
+        code, out, err = self.run_script("""
+            import ox
+            with ox.init(study="e2e", name="train", config={"lr": 0.1}) as run:
+                for loss in [1.0, 0.5]:
+                    run.log({"loss": loss})
+                print(run.id)
+        """)
+        self.assertEqual(code, 0, err)
+        run_id = out.strip()
+        # The catalog now holds the run as finished.
+        self.assertEqual(self.ox("ls").returncode, 0)
+        code, out, err = self.run_script(f"""
+            import ox
+            with ox.init(resume={run_id[:12]!r}, config={{"eval_set": "gsm8k"}}) as run:
+                assert (run.id, run.name, run.study) == ({run_id!r}, "train", "e2e"), run
+                run.log({{"eval/acc": 0.75}})
+        """)
+        self.assertEqual(code, 0, err)
+        listed = self.ox("ls", "--format", "json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        rows = json.loads(listed.stdout)
+        self.assertEqual([r["id"] for r in rows], [run_id])
+        self.assertEqual(rows[0]["status"], "completed")
+        self.assertEqual(rows[0]["params"], {"lr": 0.1, "eval_set": "gsm8k"})
+        self.assertEqual(rows[0]["metrics"]["eval/acc"]["last"], 0.75)
+        self.assertEqual(rows[0]["metrics"]["eval/acc"]["last_step"], 2)  # after training's 0, 1
+        self.assertEqual(rows[0]["metrics"]["loss"]["count"], 2)
+        record = self.read_run(run_id)
+        self.assertEqual(record["resumed"][0]["previous"]["status"], "completed")
+        code, out, err = self.run_script("""
+            import ox
+            try:
+                ox.init(resume="zzzz")
+            except ValueError as e:
+                print(e)
+        """)
+        self.assertIn("no run 'zzzz' to resume", out)
+
     def test_a_killed_standalone_run_is_reported_crashed(self):
         self.require("show")
         proc = self.start_script("""

@@ -128,6 +128,29 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
     }
 }
 
+/// [`store_error`] for a run reference, except that a run directory the catalog leaves out
+/// because it cannot be read is named with its problem (exit 1) instead of "no run matches".
+pub fn run_error(
+    catalog: &ox_store::Catalog,
+    reference: &str,
+    e: ox_store::StoreError,
+) -> CliError {
+    if let ox_store::StoreError::NoSuchRun { .. } = e
+        && let Ok(Some((id, problem, files))) = catalog.broken_run(reference)
+    {
+        let files = if files.is_empty() {
+            String::new()
+        } else {
+            format!(" (its files: {})", files.join(", "))
+        };
+        return CliError::failed(anyhow::anyhow!("run {id} cannot be read: {problem}{files}"))
+            .hint(format!(
+                "restore or fix its run.json, then run `ox reindex {id}`; or delete the run's files"
+            ));
+    }
+    store_error(e)
+}
+
 /// Splits comma-separated `--columns` values.
 pub fn split_columns(spec: &[String]) -> Vec<String> {
     spec.iter()

@@ -244,3 +244,279 @@ fn ox_run_never_opens_the_catalog() {
     assert!(!db.with_file_name("ox.db-wal").exists());
     assert!(!db.with_file_name("ox.db-shm").exists());
 }
+
+/// The id of the run named `name` in the sweep fixture.
+fn id_of(p: &TestProject, name: &str) -> String {
+    let out = p.ox(&["show", name, "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn listed_ids(p: &TestProject) -> Vec<String> {
+    let out = p.ox(&["ls", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_run_directory_without_a_readable_run_json_is_reported_until_fixed() {
+    let p = project();
+    let id = id_of(&p, "lr0-s1");
+    let json_path = p.root().join(format!(".ox/runs/{id}/run.json"));
+    let original = std::fs::read(&json_path).unwrap();
+    std::fs::write(p.root().join(format!(".ox/runs/{id}/stdout.log")), "hi\n").unwrap();
+    std::fs::remove_file(&json_path).unwrap();
+
+    let out = p.ox(&["reindex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let w = warnings(&out);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains(&format!("run {id} cannot be read (run.json is missing)")),
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains(&format!(".ox/metrics/{id}_metrics.jsonl"))
+            && w[0].contains(&format!(".ox/runs/{id}/stdout.log")),
+        "{w:?}"
+    );
+    assert!(
+        stderr(&out).contains("reindexed 4 runs (1 problem)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `ox ls` keeps reporting it (not only the refresh that found it).
+    for _ in 0..2 {
+        let out = p.ox(&["ls"]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(warnings(&out).len(), 1, "{}", stderr(&out));
+        assert!(!stdout(&out).contains(&id[..10]));
+    }
+    let out = p.ox(&["show", &id[..12]]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: run {id} cannot be read: run.json is missing"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains(&format!("`ox reindex {id}`")));
+
+    // A run.json that does not parse is reported the same way, with the parser's words.
+    std::fs::write(&json_path, "{\"id\": ").unwrap();
+    let out = p.ox(&["reindex", &id]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("EOF while parsing"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.ox(&["ls"]);
+    assert!(
+        stderr(&out).contains("EOF while parsing"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Fixed: listed again, and quiet.
+    std::fs::write(&json_path, original).unwrap();
+    let out = p.ox(&["reindex", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = p.ox(&["ls"]);
+    assert_eq!(warnings(&out), Vec::<String>::new());
+    assert!(listed_ids(&p).contains(&id));
+}
+
+#[test]
+fn a_missing_run_json_is_reported_by_ls_on_a_new_catalog() {
+    let p = project();
+    let id = id_of(&p, "lr1-s2");
+    std::fs::remove_file(p.root().join(format!(".ox/runs/{id}/run.json"))).unwrap();
+    std::fs::write(p.root().join(format!(".ox/runs/{id}/stdout.log")), "hi\n").unwrap();
+    std::fs::remove_file(p.project.db_path()).unwrap();
+    let out = p.ox(&["ls"]);
+    assert_eq!(out.status.code(), Some(0));
+    let w = warnings(&out);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains(&format!("run {id} cannot be read")), "{w:?}");
+}
+
+#[test]
+fn reindex_run_refreshes_a_hand_edited_finished_run() {
+    let p = project();
+    let id = id_of(&p, "lr0-s2");
+    assert!(p.ox(&["ls"]).status.success());
+    // A hand edit: an evaluation line appended, and a param changed in run.json.
+    let metrics = p.root().join(format!(".ox/metrics/{id}_metrics.jsonl"));
+    let mut text = std::fs::read_to_string(&metrics).unwrap();
+    text.push_str("{\"type\": \"metrics\", \"step\": 9, \"eval/acc\": 0.5}\n");
+    std::fs::write(&metrics, text).unwrap();
+    let json_path = p.root().join(format!(".ox/runs/{id}/run.json"));
+    let mut run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    run["params"]["note"] = "edited".into();
+    std::fs::write(&json_path, run.to_string()).unwrap();
+
+    let out = p.ox(&["reindex", "sweep/lr0-s2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reindexed 1 of 1 runs"),
+        "{}",
+        stderr(&out)
+    );
+    let shown = p.ox(&["show", &id, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(v["metrics"]["eval/acc"]["last"], 0.5);
+    assert_eq!(v["metrics"]["eval/acc"]["last_step"], 9);
+    assert_eq!(v["params"]["note"], "edited");
+    // What a from-scratch rebuild says, the refresh of one run said too.
+    let before = outputs(&p, tempfile::tempdir().unwrap().path());
+    assert!(p.ox(&["reindex"]).status.success());
+    assert_eq!(outputs(&p, tempfile::tempdir().unwrap().path()), before);
+
+    let out = p.ox(&["reindex", "no-such-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// Every file and directory under `dir` with its size and modification time.
+fn tree(dir: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            out.push((
+                e.path().display().to_string(),
+                m.len(),
+                m.modified().unwrap(),
+            ));
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Read commands on a project this user cannot write: as the unprivileged user `nobody` when
+/// the tests run as root (CI), else with the project's write permissions removed.
+#[test]
+fn a_read_only_project_is_read_without_writing_or_deleting_anything() {
+    let p = project();
+    let cache = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 4] = [
+        &["ls", "--format", "json"],
+        &["show", "lr0-s1", "--format", "json"],
+        &["query", "lr = 0.1 ORDER BY metrics.loss"],
+        &["stats", "--metric", "loss", "--format", "json"],
+    ];
+    let expected: Vec<String> = commands
+        .iter()
+        .map(|args| stdout(&ox_in(&p, cache.path(), args)))
+        .collect();
+    let ox_dir = p.project.ox_dir().to_path_buf();
+    let is_root = effective_uid() == 0;
+    if is_root && !Path::new("/usr/bin/setpriv").exists() && !Path::new("/bin/setpriv").exists() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "setpriv (util-linux) is needed under CI to run as an unprivileged user"
+        );
+        eprintln!("skipped: running as root without setpriv to become an unprivileged user");
+        return;
+    }
+    // Readable by everyone, writable by no one but root.
+    set_mode(p.root(), 0o755);
+    if !is_root {
+        let mut dirs = vec![ox_dir.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    set_mode(&e.path(), 0o444);
+                }
+            }
+            set_mode(&d, 0o555);
+        }
+    }
+    let before = tree(&ox_dir);
+    let user_cache = tempfile::tempdir().unwrap();
+    set_mode(user_cache.path(), 0o777);
+    let run = |args: &[&str], cache: Option<&Path>| -> Output {
+        let mut cmd = if is_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(env!("CARGO_BIN_EXE_ox"));
+            c.current_dir(p.root());
+            c
+        } else {
+            p.command()
+        };
+        cmd.env_remove("OX_DIR")
+            .env("NO_COLOR", "1")
+            .env("HOME", "/nonexistent");
+        match cache {
+            Some(c) => cmd.env("XDG_CACHE_HOME", c),
+            None => cmd.env_remove("XDG_CACHE_HOME"),
+        };
+        cmd.args(args).output().unwrap()
+    };
+    // With a cache directory (the catalog goes there, reused by the next command), and
+    // without one (in memory).
+    for cache in [Some(user_cache.path()), Some(user_cache.path()), None] {
+        for (args, want) in commands.iter().zip(&expected) {
+            let out = run(args, cache);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            assert_eq!(stderr(&out), "", "{args:?}");
+            assert_eq!(&stdout(&out), want, "{args:?}");
+        }
+    }
+    assert_eq!(tree(&ox_dir), before, "nothing in the project changed");
+    let cached: Vec<_> = std::fs::read_dir(user_cache.path().join("ox/catalogs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    // Put the permissions back so the temporary directory can be removed.
+    if !is_root {
+        let mut dirs = vec![ox_dir.clone()];
+        while let Some(d) = dirs.pop() {
+            set_mode(&d, 0o755);
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    dirs.push(e.path());
+                }
+            }
+        }
+    }
+}
+
+/// The effective user id, from /proc (no unsafe code in tests).
+fn effective_uid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|u| u.parse().ok())
+        .unwrap()
+}

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ox_core::{CoreError, MetricSummary, Project, Run};
+use ox_core::{CoreError, MetricSummary, Project, Run, RunId};
 use rusqlite::Connection;
 
 pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
@@ -228,8 +228,8 @@ impl Catalog {
     }
 
     /// Re-reads these runs' files whatever their stamps say (for writers that replaced the
-    /// files of finished runs, such as a re-import).
-    pub fn refresh_runs(&mut self, ids: &[ox_core::RunId]) -> Result<RefreshReport, StoreError> {
+    /// files of finished runs, such as a re-import, and `ox reindex RUN` after a hand edit).
+    pub fn refresh_runs(&mut self, ids: &[RunId]) -> Result<RefreshReport, StoreError> {
         self.refresh_scope(refresh::Scope::Runs(ids))
     }
 
@@ -273,6 +273,33 @@ impl Catalog {
     /// had to keep it elsewhere), else `None`.
     pub fn healed(&self) -> Option<&str> {
         self.healed.as_deref()
+    }
+
+    /// A run directory named by `reference` (its id or an id prefix matching one) that the
+    /// catalog leaves out because it cannot be read: its id, the problem, and its other files.
+    pub fn broken_run(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(RunId, String, Vec<String>)>, StoreError> {
+        let db = self.project.db_path();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, problem FROM broken_runs WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+            )
+            .map_err(|e| sql_err(&db, e))?;
+        let found: Vec<(String, String)> = stmt
+            .query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| sql_err(&db, e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| sql_err(&db, e))?;
+        Ok(match found.as_slice() {
+            [(id, problem)] => RunId::parse(id).map(|id| {
+                let files = refresh::orphaned_files(&self.project, &id);
+                (id, problem.clone(), files)
+            }),
+            _ => None,
+        })
     }
 
     /// The project this catalog belongs to.

@@ -108,16 +108,23 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// Whether an SQLite error means the database itself is unusable (rather than busy, locked,
 /// out of space or not permitted), so that rebuilding it is the remedy.
 pub fn is_damage(e: &rusqlite::Error) -> bool {
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        rusqlite::Error::SqlInputError { error, .. } => Some(error.code),
+        _ => None,
+    };
     match e {
-        rusqlite::Error::SqliteFailure(f, _) => matches!(
-            f.code,
-            ErrorCode::DatabaseCorrupt
-                | ErrorCode::NotADatabase
-                | ErrorCode::Unknown
-                | ErrorCode::SchemaChanged
-                | ErrorCode::TypeMismatch
-                | ErrorCode::ConstraintViolation
-                | ErrorCode::CannotOpen
+        rusqlite::Error::SqliteFailure(..) | rusqlite::Error::SqlInputError { .. } => matches!(
+            code,
+            Some(
+                ErrorCode::DatabaseCorrupt
+                    | ErrorCode::NotADatabase
+                    | ErrorCode::Unknown
+                    | ErrorCode::SchemaChanged
+                    | ErrorCode::TypeMismatch
+                    | ErrorCode::ConstraintViolation
+                    | ErrorCode::CannotOpen
+            )
         ),
         rusqlite::Error::InvalidQuery
         | rusqlite::Error::InvalidColumnType(..)
