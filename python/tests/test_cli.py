@@ -116,6 +116,39 @@ class EndToEndTest(ProjectTestCase):
         """)
         self.assertIn("no run 'zzzz' to resume", out)
 
+    def test_ox_run_offers_the_bundled_client_without_shadowing_an_installed_one(self):
+        self.require("run")
+        script = os.path.join(self.root, "which.py")
+        with open(script, "w") as f:
+            f.write("import ox\n"
+                    "print(ox.__file__, getattr(ox, 'INSTALLED', False))\n"
+                    "if not getattr(ox, 'INSTALLED', False):\n"
+                    "    with ox.init() as run:\n"
+                    "        run.log({'x': 1.5})\n")
+        env = clean_env()
+        env.pop("PYTHONPATH")  # the client was never installed
+        result = subprocess.run([OX_BIN, "run", "-n", "bundled", "--", sys.executable, script], cwd=self.root,
+                                env=env, capture_output=True, text=True, timeout=60, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        path, installed = result.stdout.split()
+        self.assertTrue(path.startswith(os.path.join(self.ox_dir, "python", "ox")), path)
+        self.assertEqual(installed, "False")
+        self.assertEqual(self.show("bundled")["metrics"]["x"]["last"], 1.5)
+        # A client installed in the environment (here: the user site-packages, which comes
+        # after PYTHONPATH on sys.path) wins over the bundled one.
+        userbase = os.path.join(self.root, "userbase")
+        site_dir = subprocess.run([sys.executable, "-m", "site", "--user-site"], env={**env, "PYTHONUSERBASE": userbase},
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        os.makedirs(os.path.join(site_dir, "ox"))
+        with open(os.path.join(site_dir, "ox", "__init__.py"), "w") as f:
+            f.write("INSTALLED = True\n")
+        result = subprocess.run([OX_BIN, "run", "--", sys.executable, script], cwd=self.root,
+                                env={**env, "PYTHONUSERBASE": userbase}, capture_output=True, text=True,
+                                timeout=60, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        path, installed = result.stdout.split()
+        self.assertEqual((path, installed), (os.path.join(site_dir, "ox", "__init__.py"), "True"))
+
     def test_a_killed_standalone_run_is_reported_crashed(self):
         self.require("show")
         proc = self.start_script("""
