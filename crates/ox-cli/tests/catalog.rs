@@ -459,11 +459,17 @@ fn a_read_only_project_is_read_without_writing_or_deleting_anything() {
     let before = tree(&ox_dir);
     let user_cache = tempfile::tempdir().unwrap();
     set_mode(user_cache.path(), 0o777);
+    // A copy of the binary that `nobody` can reach (the build directory may not be).
+    let bin_dir = tempfile::tempdir().unwrap();
+    set_mode(bin_dir.path(), 0o755);
+    let ox_copy = bin_dir.path().join("ox");
+    std::fs::copy(env!("CARGO_BIN_EXE_ox"), &ox_copy).unwrap();
+    set_mode(&ox_copy, 0o755);
     let run = |args: &[&str], cache: Option<&Path>| -> Output {
         let mut cmd = if is_root {
             let mut c = std::process::Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-                .arg(env!("CARGO_BIN_EXE_ox"));
+                .arg(&ox_copy);
             c.current_dir(p.root());
             c
         } else {
