@@ -69,12 +69,21 @@ pub fn report(result: Result<Outcome, CliError>) -> ExitCode {
 
 /// The error and its causes joined with `: `, each thing said once: a cause whose text the
 /// message already holds (libraries often print their source inside their own message) is
-/// left out.
+/// left out, and once the root cause has been said, so are the wrappers between.
 pub fn error_chain(error: &anyhow::Error) -> String {
+    // What an error says beyond the path an I/O error restates (see `ox_core::io_reason`).
+    let gist = |e: &(dyn std::error::Error + 'static)| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => ox_core::io_reason(io),
+        None => e.to_string(),
+    };
+    let root = gist(error.root_cause());
     let mut text = String::new();
     for cause in error.chain() {
         let part = cause.to_string();
-        if part.is_empty() || text.contains(&part) {
+        if part.is_empty()
+            || text.contains(&gist(cause))
+            || (!root.is_empty() && text.contains(&root))
+        {
             continue;
         }
         if !text.is_empty() {
@@ -123,6 +132,17 @@ mod tests {
             error_chain(&e),
             "cannot list runs: catalog /p/ox.db: Permission denied"
         );
+    }
+
+    #[test]
+    fn wrappers_restating_the_root_cause_are_left_out() {
+        let root = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let wrapped =
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, Outer { source: root });
+        // "create /p/x: Permission denied", then fs_err-like "catalog /p/ox.db: Permission
+        // denied", then "Permission denied": said once.
+        let e = anyhow::Error::from(wrapped).context("create /p/x: Permission denied");
+        assert_eq!(error_chain(&e), "create /p/x: Permission denied");
     }
 
     #[test]

@@ -494,6 +494,21 @@ fn a_read_only_project_is_read_without_writing_or_deleting_anything() {
             assert_eq!(&stdout(&out), want, "{args:?}");
         }
     }
+    // Writing is refused, and the error says so once (not once per layer of wrapping).
+    let out = run(&["run", "--", "true"], Some(user_cache.path()));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("Permission denied").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stderr(&out).matches("/.ox/runs/").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(tree(&ox_dir), before, "nothing in the project changed");
     let cached: Vec<_> = std::fs::read_dir(user_cache.path().join("ox/catalogs"))
         .unwrap()
