@@ -11,8 +11,9 @@
 //! | [`bootstrap`] | percentile bootstrap of the mean, seeded ChaCha8 | module docs |
 //! | [`hypothesis`] | Welch's t, Mann–Whitney U (exact / normal with tie + continuity correction), Holm, Cohen's d | module docs |
 //! | [`paired`] | paired bootstrap, sign-flip permutation test, McNemar exact | module docs |
-//! | [`importance`] | one-way ANOVA η², Spearman ρ | module docs |
-//! | [`diagnostics`] | divergence, convergence/plateau, oscillation, threshold, diminishing returns, Pareto, MAD outliers | module docs |
+//! | [`importance`] | one-way ANOVA η² and its F-test, Spearman ρ and its t-test | module docs |
+//! | [`diagnostics`] | divergence, convergence/plateau, oscillation, threshold, diminishing returns, Pareto | module docs |
+//! | [`outliers`] | Grubbs' test for an outlier seed (n ≥ 5, α = 1 %) | module docs |
 //! | [`group`] | varied params, seed-like names, configurations | module docs |
 //! | [`report`] | everything above assembled for `ox stats` | module docs |
 //!
@@ -27,10 +28,11 @@ mod dist;
 pub mod group;
 pub mod hypothesis;
 pub mod importance;
+pub mod outliers;
 pub mod paired;
 pub mod report;
 
 pub use direction::Direction;
-pub use dist::{binomial_half_cdf, normal_sf, t_quantile_upper, t_two_sided_p};
+pub use dist::{binomial_half_cdf, f_sf, normal_sf, t_quantile_upper, t_two_sided_p};
 pub use group::Observation;
 pub use report::{StatsOptions, StatsReport, analyze};

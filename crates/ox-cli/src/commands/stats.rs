@@ -243,6 +243,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             }),
             Some(s) => observations.push(Observation {
                 run_id: id,
+                name: v.run.name.clone(),
                 params: flatten_params(&v.run.params)
                     .into_iter()
                     .map(|(k, v)| (k, v.clone()))

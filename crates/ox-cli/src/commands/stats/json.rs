@@ -80,7 +80,8 @@ pub struct GroupJson {
     /// Why values are null (n = 1, …), when they are.
     pub note: Option<String>,
     pub bootstrap_ci: Option<[f64; 2]>,
-    /// Seeds that are MAD outliers within the group.
+    /// The seed that is an outlier within the group (Grubbs' test at α = 0.01, groups of
+    /// n ≥ 5), if any.
     pub outliers: Vec<OutlierJson>,
     /// Mean cost (see `cost_kind`).
     pub cost: Option<f64>,
@@ -104,7 +105,11 @@ pub struct VsBestJson {
 #[derive(Debug, Serialize)]
 pub struct OutlierJson {
     pub id: String,
-    pub modified_z: f64,
+    pub name: Option<String>,
+    pub value: f64,
+    pub grubbs_g: f64,
+    pub critical: f64,
+    pub p: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +119,11 @@ pub struct ImportanceJson {
     pub spearman_rho: Option<f64>,
     pub sentence: String,
     // Extra keys.
+    /// One-way ANOVA across the param's levels (the test behind `eta_squared`).
+    pub anova_f: Option<f64>,
+    pub anova_p: Option<f64>,
+    /// Two-sided p-value of `spearman_rho`.
+    pub spearman_p: Option<f64>,
     pub levels: usize,
     pub best_level: Value,
 }
@@ -184,9 +194,13 @@ fn group_json(g: &GroupStats) -> GroupJson {
         outliers: g
             .outliers
             .iter()
-            .map(|(id, z)| OutlierJson {
-                id: id.clone(),
-                modified_z: *z,
+            .map(|o| OutlierJson {
+                id: o.run_id.clone(),
+                name: o.name.clone(),
+                value: o.value,
+                grubbs_g: o.grubbs_g,
+                critical: o.critical,
+                p: o.p,
             })
             .collect(),
         cost: fin(g.cost),
@@ -214,6 +228,9 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
                 eta_squared: fin(i.eta_squared),
                 spearman_rho: fin(i.spearman_rho),
                 sentence: i.sentence.clone(),
+                anova_f: fin(i.anova.map(|a| a.0)),
+                anova_p: fin(i.anova.map(|a| a.1)),
+                spearman_p: fin(i.spearman_p),
                 levels: i.levels,
                 best_level: i.best_level.clone(),
             })

@@ -76,7 +76,14 @@ pub fn groups_table(run: &StatsRun) -> Table {
             flags.push(format!("n={}", s.n));
         }
         if !g.outliers.is_empty() {
-            flags.push(format!("{} outlier seed(s)", g.outliers.len()));
+            flags.push(format!(
+                "outlier: {}",
+                g.outliers
+                    .iter()
+                    .map(|o| o.name.as_deref().unwrap_or(&o.run_id))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
         }
         if g.pareto && run.cost_kind.is_some() && r.groups.len() > 1 {
             flags.push("pareto".to_string());
@@ -107,6 +114,14 @@ fn heading(run: &StatsRun) -> String {
         run.summary.name(),
         run.options.confidence * 100.0
     )
+}
+
+/// `name (id)`, or the id of an unnamed run.
+fn run_label(id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) if !n.is_empty() => format!("{n} ({id})"),
+        _ => id.to_string(),
+    }
 }
 
 /// Plain sentences about everything besides the table: verdict, what mattered, diminishing
@@ -151,11 +166,16 @@ fn findings(run: &StatsRun) -> Vec<String> {
         }
     }
     for g in &r.groups {
-        for (id, z) in &g.outliers {
+        for o in &g.outliers {
             out.push(format!(
-                "Run {id} may be an outlier in {} (modified z = {}; a prompt to look, not a test).",
+                "Run {} is an outlier in {}: {} = {} (Grubbs G = {} > {}, p = {}).",
+                run_label(&o.run_id, o.name.as_deref()),
                 describe_key(&g.key),
-                format_number(*z)
+                run.metric,
+                format_number(o.value),
+                format_number(o.grubbs_g),
+                format_number(o.critical),
+                format_number(o.p)
             ));
         }
     }
