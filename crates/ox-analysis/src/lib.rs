@@ -1,6 +1,6 @@
 //! Statistics over runs: grouping seeds, intervals, significance tests, importance and diagnostics.
 //!
-//! Pure functions: values in, values out (no SQLite, no files). Every statistic follows the
+//! Pure functions: values in, values out (no SQLite, no files; run records are `ox-core` values). Every statistic follows the
 //! conventions of SciPy so that numbers can be checked against it (the reference values in
 //! `tests/reference/` are generated with SciPy by `tests/reference/generate.py` and matched
 //! to a relative 1e-9; bootstrap and Monte-Carlo results to their Monte-Carlo error).
@@ -16,6 +16,8 @@
 //! | [`outliers`] | Grubbs' test for an outlier seed (n ≥ 5, α = 1 %) | module docs |
 //! | [`group`] | varied params, seed-like names, configurations | module docs |
 //! | [`report`] | everything above assembled for `ox stats` | module docs |
+//! | [`runs`] | from runs to `ox stats`: selection policy, cost policy, request checks — the entry point [`stats_for_runs`] | module docs |
+//! | [`json`] | the `ox stats --format json` answer | — |
 //!
 //! Non-finite inputs (NaN, ±∞) are never silently used: [`describe::describe`] counts them,
 //! [`report::analyze`] lists the runs they come from as excluded with the reason.
@@ -28,11 +30,14 @@ mod dist;
 pub mod group;
 pub mod hypothesis;
 pub mod importance;
+pub mod json;
 pub mod outliers;
 pub mod paired;
 pub mod report;
+pub mod runs;
 
 pub use direction::Direction;
 pub use dist::{binomial_half_cdf, f_sf, normal_sf, t_quantile_upper, t_two_sided_p};
 pub use group::Observation;
 pub use report::{StatsOptions, StatsReport, analyze};
+pub use runs::{RunInput, RunStats, StatsError, StatsRequest, stats_for_runs};

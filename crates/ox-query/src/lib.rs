@@ -68,6 +68,7 @@ mod lexer;
 mod parser;
 mod resolve;
 mod sql;
+pub mod suggest;
 mod values;
 
 pub use error::{QueryError, Span};

@@ -33,7 +33,7 @@ use rusqlite::Connection;
 
 pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
 pub use names::runs_named;
-pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
+pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{RefreshReport, param_columns};
 
 /// Errors of the catalog.

@@ -374,14 +374,12 @@ impl Catalog {
             .map_err(|e| sql_err(&db, e))?
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| sql_err(&db, e))?;
-        let lower = reference.to_lowercase();
-        let mut scored: Vec<(usize, String)> = names
-            .into_iter()
-            .map(|n| (edit_distance(&lower, &n.to_lowercase()), n))
-            .filter(|(d, n)| *d <= 1.max(n.len() / 3))
-            .collect();
-        scored.sort();
-        Ok(scored.into_iter().take(3).map(|(_, n)| n).collect())
+        Ok(
+            ox_query::suggest::closest(reference, names.iter().map(String::as_str))
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        )
     }
 
     /// The id of the run imported from `source_key`, if any.
@@ -416,20 +414,4 @@ impl Catalog {
             .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|e| sql_err(&db, e))
     }
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }

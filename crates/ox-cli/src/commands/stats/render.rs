@@ -9,8 +9,10 @@ use ox_render::number::format_number;
 use ox_render::table::{Cell, Table};
 use serde_json::Value;
 
-use super::json::PairedJson;
-use super::{ModeSource, StatsFormat, StatsRun};
+use ox_analysis::json::PairedJson;
+use ox_analysis::runs::ModeSource;
+
+use super::{StatsFormat, StatsRun};
 
 fn value_cell(v: &Value) -> Cell {
     match v {
@@ -116,14 +118,6 @@ fn heading(run: &StatsRun) -> String {
     )
 }
 
-/// `name (id)`, or the id of an unnamed run.
-fn run_label(id: &str, name: Option<&str>) -> String {
-    match name {
-        Some(n) if !n.is_empty() => format!("{n} ({id})"),
-        _ => id.to_string(),
-    }
-}
-
 /// Plain sentences about everything besides the table: verdict, what mattered, diminishing
 /// returns, Pareto set, outliers, diagnostics and exclusions.
 fn findings(run: &StatsRun) -> Vec<String> {
@@ -169,7 +163,7 @@ fn findings(run: &StatsRun) -> Vec<String> {
         for o in &g.outliers {
             out.push(format!(
                 "Run {} is an outlier in {}: {} = {} (Grubbs G = {} > {}, p = {}).",
-                run_label(&o.run_id, o.name.as_deref()),
+                run.run_label(&o.run_id),
                 describe_key(&g.key),
                 run.metric,
                 format_number(o.value),
@@ -182,12 +176,17 @@ fn findings(run: &StatsRun) -> Vec<String> {
     for (id, d) in &run.diagnostics {
         if d.diverged {
             out.push(format!(
-                "Run {id} diverged at step {} ({}).",
+                "Run {} diverged at step {} ({}).",
+                run.run_label(id),
                 d.diverged_step.map_or("?".into(), |s| s.to_string()),
                 d.diverged_reason.unwrap_or("")
             ));
         } else if d.oscillating {
-            out.push(format!("Run {id}'s {} oscillates.", run.metric));
+            out.push(format!(
+                "Run {}'s {} oscillates.",
+                run.run_label(id),
+                run.metric
+            ));
         }
     }
     let plateaued = run.diagnostics.iter().filter(|(_, d)| d.plateau).count();
@@ -213,7 +212,11 @@ fn findings(run: &StatsRun) -> Vec<String> {
         ));
     }
     for e in &r.excluded {
-        out.push(format!("Excluded {}: {}.", e.run_id, e.reason));
+        out.push(format!(
+            "Excluded {}: {}.",
+            run.run_label(&e.run_id),
+            e.reason
+        ));
     }
     out
 }

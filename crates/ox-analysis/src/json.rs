@@ -2,15 +2,15 @@
 //! extra keys (documented on each field) that scripts may use but the contract does not fix.
 //! Non-finite numbers are written as `null`.
 
-use ox_analysis::StatsReport;
-use ox_analysis::diagnostics::SeriesDiagnostics;
-use ox_analysis::hypothesis::MwuMethod;
-use ox_analysis::paired::{PairedResult, PermutationMethod};
-use ox_analysis::report::GroupStats;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{ModeSource, StatsRun};
+use crate::StatsReport;
+use crate::diagnostics::SeriesDiagnostics;
+use crate::hypothesis::MwuMethod;
+use crate::paired::{PairedResult, PermutationMethod};
+use crate::report::GroupStats;
+use crate::runs::{ModeSource, RunStats};
 
 fn fin(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
@@ -147,6 +147,7 @@ pub struct DiminishingJson {
 #[derive(Debug, Serialize)]
 pub struct DiagnosticsJson {
     pub id: String,
+    pub name: Option<String>,
     pub points: usize,
     pub diverged: bool,
     pub diverged_step: Option<i64>,
@@ -209,7 +210,7 @@ fn group_json(g: &GroupStats) -> GroupJson {
 }
 
 /// Builds the JSON answer of `ox stats`.
-pub fn stats_json(run: &StatsRun) -> StatsJson {
+pub fn stats_json(run: &RunStats) -> StatsJson {
     let r: &StatsReport = &run.report;
     StatsJson {
         metric: run.metric.clone(),
@@ -253,7 +254,7 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
             .options
             .bootstrap
             .map(|(resamples, seed)| BootstrapJson { resamples, seed }),
-        cost_kind: run.cost_kind,
+        cost_kind: run.cost_kind.map(|k| k.as_str()),
         pareto: r
             .groups
             .iter()
@@ -275,14 +276,15 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
         diagnostics: run
             .diagnostics
             .iter()
-            .map(|(id, d)| diagnostics_json(id, d))
+            .map(|(id, d)| diagnostics_json(id, run.names.get(id), d))
             .collect(),
     }
 }
 
-fn diagnostics_json(id: &str, d: &SeriesDiagnostics) -> DiagnosticsJson {
+fn diagnostics_json(id: &str, name: Option<&String>, d: &SeriesDiagnostics) -> DiagnosticsJson {
     DiagnosticsJson {
         id: id.to_string(),
+        name: name.cloned(),
         points: d.points,
         diverged: d.diverged,
         diverged_step: d.diverged_step,
