@@ -224,6 +224,7 @@ pub fn print_runs(
         Format::Table => write!(out, "{}", runs_table(views, columns, false).to_text())?,
         Format::Csv => write!(out, "{}", runs_table(views, columns, true).to_csv())?,
         Format::Md => write!(out, "{}", runs_table(views, columns, false).to_markdown())?,
+        Format::Latex => write!(out, "{}", runs_table(views, columns, false).to_latex())?,
     }
     out.flush()
 }

@@ -321,16 +321,23 @@ impl Catalog {
                         .into_iter()
                         .next()
                         .and_then(|(id, _, _)| RunId::parse(&id))),
-                    _ => Err(StoreError::AmbiguousRun {
-                        reference: reference.to_string(),
-                        candidates: found
-                            .into_iter()
-                            .take(10)
-                            .map(|(id, study, name)| {
-                                format!("{id} ({study}/{})", name.unwrap_or_default())
-                            })
-                            .collect(),
-                    }),
+                    total => {
+                        let same_study_and_name = found
+                            .windows(2)
+                            .all(|w| w[0].1 == w[1].1 && w[0].2 == w[1].2);
+                        Err(StoreError::AmbiguousRun {
+                            reference: reference.to_string(),
+                            total,
+                            candidates: found
+                                .into_iter()
+                                .take(10)
+                                .map(|(id, study, name)| {
+                                    format!("{id} ({study}/{})", name.unwrap_or_default())
+                                })
+                                .collect(),
+                            same_study_and_name,
+                        })
+                    }
                 }
             };
         const COLS: &str = "SELECT id, study, name FROM runs";
@@ -348,12 +355,17 @@ impl Catalog {
         {
             return Ok(id);
         }
-        if RunId::is_safe(reference) && reference.len() >= 4 {
+        if RunId::is_safe(reference) {
             let pattern = format!("{reference}*");
-            if let Some(id) = pick(query(
-                &format!("{COLS} WHERE id GLOB ?1 LIMIT 11"),
-                &[&pattern],
-            )?)? {
+            let found = query(&format!("{COLS} WHERE id GLOB ?1 ORDER BY id"), &[&pattern])?;
+            if reference.len() < crate::MIN_ID_PREFIX {
+                if !found.is_empty() {
+                    return Err(StoreError::PrefixTooShort {
+                        reference: reference.to_string(),
+                        matches: found.len(),
+                    });
+                }
+            } else if let Some(id) = pick(found)? {
                 return Ok(id);
             }
         }

@@ -18,21 +18,11 @@ use ox_core::{MetricsFileReader, Status};
 use ox_query::suggest::{closest, or_list};
 use ox_store::{RunFilter, RunView};
 
-use crate::output::open_catalog;
+use crate::output::{Format, open_catalog};
 use crate::{CliError, Outcome};
 
 /// Largest `--bootstrap` (each resample mean is kept in memory to take percentiles).
 const MAX_RESAMPLES: usize = 10_000_000;
-
-/// Output formats of `ox stats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StatsFormat {
-    Table,
-    Json,
-    Csv,
-    Md,
-    Latex,
-}
 
 /// Arguments of `ox stats`.
 #[derive(Debug, clap::Args)]
@@ -92,7 +82,7 @@ pub struct Args {
     pub scorer: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: StatsFormat,
+    pub format: Format,
 }
 
 /// Runs `ox stats`.
@@ -164,16 +154,16 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         eprintln!("warning: {w}");
     }
     let text = match args.format {
-        StatsFormat::Json => {
+        Format::Json => {
             let mut s = serde_json::to_string_pretty(&stats.to_json())
                 .map_err(|e| CliError::failed(anyhow!(e)))?;
             s.push('\n');
             s
         }
-        StatsFormat::Table => render::text(&stats),
-        StatsFormat::Csv => render::groups_table(&stats).to_csv(),
-        StatsFormat::Md => render::markdown(&stats),
-        StatsFormat::Latex => render::latex(&stats),
+        Format::Table => render::text(&stats),
+        Format::Csv => render::groups_table(&stats).to_csv(),
+        Format::Md => render::markdown(&stats),
+        Format::Latex => render::latex(&stats),
     };
     print!("{text}");
     Ok(Outcome::Success)

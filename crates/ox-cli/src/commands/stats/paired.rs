@@ -12,8 +12,8 @@ use anyhow::anyhow;
 use ox_analysis::paired::{PairedOptions, join_scores, paired_compare};
 use serde_json::Value;
 
-use super::{Args, StatsFormat};
-use crate::output::{open_catalog, store_error};
+use super::Args;
+use crate::output::{Format, open_catalog, store_error};
 use crate::{CliError, Outcome};
 use ox_analysis::json::{PairedContext, paired_json};
 
@@ -164,7 +164,7 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
         },
     );
     let text = match args.format {
-        StatsFormat::Json => {
+        Format::Json => {
             let mut s =
                 serde_json::to_string_pretty(&json).map_err(|e| CliError::failed(anyhow!(e)))?;
             s.push('\n');

@@ -12,7 +12,8 @@ use serde_json::Value;
 use ox_analysis::json::PairedJson;
 use ox_analysis::runs::ModeSource;
 
-use super::{StatsFormat, StatsRun};
+use super::StatsRun;
+use crate::output::Format;
 
 fn value_cell(v: &Value) -> Cell {
     match v {
@@ -252,7 +253,7 @@ pub fn latex(run: &StatsRun) -> String {
 }
 
 /// Non-JSON output of `ox stats --paired`.
-pub fn paired(j: &PairedJson, format: StatsFormat) -> String {
+pub fn paired(j: &PairedJson, format: Format) -> String {
     let mut t = Table::new(["statistic", "value"]);
     t.push(vec!["n".into(), Cell::Num(j.n as f64)]);
     t.push(vec!["mean_diff (A − B)".into(), fin(j.mean_diff)]);
@@ -285,9 +286,9 @@ pub fn paired(j: &PairedJson, format: StatsFormat) -> String {
         j.only_in_a, j.only_in_b, j.unscored
     );
     match format {
-        StatsFormat::Csv => t.to_csv(),
-        StatsFormat::Md => format!("**{head}**\n\n{}\n{notes}\n", t.to_markdown()),
-        StatsFormat::Latex => format!("% {head}\n{}", t.to_latex()),
+        Format::Csv => t.to_csv(),
+        Format::Md => format!("**{head}**\n\n{}\n{notes}\n", t.to_markdown()),
+        Format::Latex => format!("% {head}\n{}", t.to_latex()),
         _ => format!("{head}\n\n{}\n{notes}\n", t.to_text()),
     }
 }
