@@ -203,3 +203,16 @@ fn stats_snapshot() {
         insta::assert_snapshot!(stdout(&out));
     });
 }
+
+#[test]
+fn a_param_and_its_nested_keys_are_refused_in_either_order() {
+    let p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    for args in [
+        ["run", "-p", "a.b=2", "-p", "a=1", "--", "true"],
+        ["run", "-p", "a=1", "-p", "a.b=2", "--", "true"],
+    ] {
+        usage_error(&p, &args, &["bad parameter"]);
+    }
+    let out = p.ox(&["ls", "--format", "json"]);
+    assert_eq!(stdout(&out).trim(), "[]", "no run was started");
+}
