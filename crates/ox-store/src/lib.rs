@@ -34,7 +34,7 @@ use rusqlite::Connection;
 
 pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
 pub use names::runs_named;
-pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
+pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{RefreshReport, param_columns};
 
 /// Errors of the catalog.
@@ -57,11 +57,21 @@ pub enum StoreError {
         suggestions: Vec<String>,
     },
     /// Several runs match the reference.
-    #[error("{reference:?} matches {} runs: {}", candidates.len(), candidates.join(", "))]
+    #[error("{reference:?} matches {total} runs: {}{}", candidates.join(", "), if *total > candidates.len() { ", …" } else { "" })]
     AmbiguousRun {
         reference: String,
+        /// How many runs match.
+        total: usize,
+        /// The first few, as `id (study/name)`.
         candidates: Vec<String>,
+        /// Every match has the same study and name: only the id tells them apart.
+        same_study_and_name: bool,
     },
+    /// An id prefix shorter than [`MIN_ID_PREFIX`] characters.
+    #[error(
+        "{reference:?} is too short for an id prefix ({MIN_ID_PREFIX} characters at least); {matches} run ids start with it"
+    )]
+    PrefixTooShort { reference: String, matches: usize },
     /// A query (`--where`, `ox query`) does not parse or names unknown fields.
     #[error(transparent)]
     Query(#[from] ox_query::QueryError),
@@ -102,6 +112,9 @@ pub struct RunView {
 /// How long a `running` run on another host may go without any file changing before it
 /// counts as crashed.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(600);
+
+/// The fewest characters of an id that `resolve` takes as a prefix.
+pub const MIN_ID_PREFIX: usize = 4;
 
 /// An open, refreshed catalog.
 pub struct Catalog {

@@ -236,10 +236,16 @@ fn references_filters_and_sorting() {
         Err(StoreError::NoSuchRun { suggestions, .. }) => assert_eq!(suggestions, ["a"]),
         other => panic!("{other:?}"),
     }
-    // All ids of a single millisecond share a prefix: a short prefix is ambiguous.
+    // All ids of a single millisecond share a prefix: a short prefix is ambiguous, and the
+    // error counts every match.
     assert!(matches!(
         c.resolve(&a.as_str()[..4]),
-        Err(StoreError::AmbiguousRun { .. })
+        Err(StoreError::AmbiguousRun { total, .. }) if total >= 2
+    ));
+    // Under 4 characters an id prefix is refused, saying how many ids it starts.
+    assert!(matches!(
+        c.resolve(&a.as_str()[..2]),
+        Err(StoreError::PrefixTooShort { matches, .. }) if matches >= 2
     ));
 
     let ids = |f: RunFilter| {
