@@ -15,7 +15,7 @@ mod run;
 pub use error::CoreError;
 pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
-    SeriesFile, parse_metric_line,
+    SeriesFile, json_number, nonfinite_tokens_as_strings, parse_metric_line,
 };
 pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
