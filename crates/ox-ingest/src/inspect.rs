@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::parse_time;
-use crate::{ImportedRun, IngestError, SampleScore, Source, SourceKind, score_of};
+use crate::{ImportedRun, IngestError, SampleRecord, Source, SourceKind, score_of};
 
 /// The parts of an `EvalLog` (or of `header.json` / `_journal/start.json`) we read.
 #[derive(Debug, Deserialize)]
@@ -364,7 +364,7 @@ fn params_of(eval: &Map<String, Value>, plan: Option<&Value>, task: String) -> M
     params
 }
 
-fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleScore> {
+fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleRecord> {
     let mut out = Vec::new();
     for s in samples {
         let Some(scores) = s.scores else { continue };
@@ -377,7 +377,7 @@ fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleScore> {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             });
-            out.push(SampleScore {
+            out.push(SampleRecord {
                 id: s.id.clone(),
                 epoch: s.epoch,
                 scorer,
