@@ -5,6 +5,7 @@
 //! lines), `metrics/<id>_system.jsonl` and `runs/<id>/samples.jsonl`. The catalog (`ox.db`)
 //! is *not* here: it is a cache derived from these files and lives in `ox-store`.
 
+pub mod config;
 mod error;
 pub mod metrics;
 pub mod metrics_write;
@@ -13,6 +14,7 @@ mod project;
 mod run;
 pub mod samples;
 
+pub use config::{LogPatternSpec, ProjectConfig};
 pub use error::CoreError;
 pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
