@@ -10,6 +10,7 @@ mod error;
 pub mod metrics;
 pub mod metrics_write;
 pub mod params;
+pub mod process;
 mod project;
 mod run;
 pub mod samples;
@@ -22,6 +23,7 @@ pub use metrics::{
 };
 pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
+pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse_stat, read_stat};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 pub use samples::{SampleRecord, SamplesFile, read_samples, write_samples};

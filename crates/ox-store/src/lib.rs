@@ -31,7 +31,7 @@ use std::time::Duration;
 use ox_core::{CoreError, MetricSummary, Project, Run};
 use rusqlite::Connection;
 
-pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
+pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
 pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
 pub use refresh::{RefreshReport, param_columns};
@@ -97,7 +97,7 @@ pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(600);
 pub struct Catalog {
     conn: Connection,
     project: Project,
-    processes: Box<dyn ProcessTable>,
+    processes: Box<dyn Machine>,
     stale_after: Duration,
     last_refresh: RefreshReport,
     progress: ProgressFn,
@@ -133,7 +133,7 @@ impl Catalog {
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
     ) -> Result<Catalog, StoreError> {
         Self::build(project, processes, stale_after, Box::new(|_, _| {}))
@@ -141,7 +141,7 @@ impl Catalog {
 
     fn build(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
