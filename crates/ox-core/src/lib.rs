@@ -22,7 +22,7 @@ pub use metrics::{
     SeriesFile, json_number, nonfinite_tokens_as_strings, parse_metric_line,
 };
 pub use metrics_write::{MetricKey, MetricsWriter};
-pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
+pub use params::{deep_merge, flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse_stat, read_stat};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};

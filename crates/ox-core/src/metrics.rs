@@ -498,7 +498,7 @@ impl MetricsFileReader {
                     }
                 }
             }
-            LineKind::Params(p) => out.params.extend(p.clone()),
+            LineKind::Params(p) => crate::deep_merge(&mut out.params, p),
             LineKind::Other => {}
         };
         let scan = Self::scan(path, 0, None, &mut push)?;

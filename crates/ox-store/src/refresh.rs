@@ -338,7 +338,7 @@ fn read_run(
                             }
                         }
                     }
-                    LineKind::Params(p) => state.params.extend(p.clone()),
+                    LineKind::Params(p) => ox_core::deep_merge(&mut state.params, p),
                     LineKind::Other => {}
                 },
             );
@@ -378,9 +378,7 @@ fn read_run(
     }
     // Params declared by the training process fill in; run.json's own params win.
     let mut merged = state.params.clone();
-    for (k, v) in std::mem::take(&mut run.params) {
-        merged.insert(k, v);
-    }
+    ox_core::deep_merge(&mut merged, &run.params);
     run.params = merged;
     let shown = tail_acc.unwrap_or_else(|| state.acc.clone());
     Ok(ReadRun {
