@@ -212,7 +212,9 @@ pub fn format_tick(v: f64, step: f64) -> String {
         }
     }
     let decimals = decimals_for(step);
-    if decimals > 4 {
+    // Exponents only for tiny values (1e-5) or steps too fine for 6 decimals; a fine step
+    // on ordinary values (0.01975) stays readable as a decimal.
+    if (a < 1e-3 && decimals > 4) || decimals > 6 {
         let exp = a.log10().floor() as i32;
         let mantissa = v / 10f64.powi(exp);
         let m = format!(

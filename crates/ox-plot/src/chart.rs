@@ -370,6 +370,8 @@ fn marker(ctx: &mut Ctx<'_>, x: f64, y: f64, shape: usize, color: Rgba, class: &
 /// Where the plot area of a panel goes, given the label widths its axes need.
 struct Frame {
     plot: Rect,
+    /// The y label does not fit along a short panel: it is written above it instead.
+    y_label_above: bool,
 }
 
 /// Categories of a categorical axis, and whether their labels are drawn rotated.
@@ -432,8 +434,13 @@ fn frame(
     let s = ctx.style;
     let tick_len = s.tick_pt * 0.35;
     let bottom = tick_len + below + s.font_pt * 1.5;
-    let top = s.tick_pt * 0.6;
-    let h = (r.h - bottom - top).max(10.0);
+    let mut top = s.tick_pt * 0.6;
+    let mut h = (r.h - bottom - top).max(10.0);
+    let y_label_above = !y_label.is_empty() && ctx.width(y_label, s.font_pt) > h;
+    if y_label_above {
+        top += s.font_pt * 1.3;
+        h = (h - s.font_pt * 1.3).max(10.0);
+    }
     let target = ((h / (s.tick_pt * 3.2)).round() as usize).clamp(2, 8);
     let yt = ticks(y, target);
     let widest = yt
@@ -441,7 +448,7 @@ fn frame(
         .filter_map(|t| t.label.as_deref())
         .map(|l| ctx.width(l, s.tick_pt))
         .fold(0.0, f64::max);
-    let label_room = if y_label.is_empty() {
+    let label_room = if y_label.is_empty() || y_label_above {
         0.0
     } else {
         s.font_pt * 1.4
@@ -453,7 +460,13 @@ fn frame(
         w: (r.w - left - right - s.tick_pt * 0.6).max(10.0),
         h,
     };
-    (Frame { plot }, yt)
+    (
+        Frame {
+            plot,
+            y_label_above,
+        },
+        yt,
+    )
 }
 
 /// Grid lines, the y ticks and labels, the frame and the axis labels of a panel.
@@ -494,7 +507,18 @@ fn axes(
             );
         }
     }
-    if !y_label.is_empty() {
+    if f.y_label_above {
+        let fitted = ctx.fit(y_label, s.font_pt, p.w);
+        let x = (p.x - f_left_room(ctx, yt)).max(0.0);
+        ctx.text(
+            x,
+            p.y - s.font_pt * 0.5,
+            &fitted,
+            s.font_pt,
+            Anchor::Start,
+            "ylabel",
+        );
+    } else if !y_label.is_empty() {
         let fitted = ctx.fit(y_label, s.font_pt, p.h);
         ctx.items.push(Item::Text {
             x: p.x - f_left_room(ctx, yt) - s.font_pt * 0.35,
@@ -655,6 +679,36 @@ fn draw_lines(ctx: &mut Ctx<'_>, panel: &Panel, series: &[Series], r: Rect) {
                 s.line_pt * 0.9,
                 "errorbar",
             );
+        }
+        for (&pt, label) in se.points.iter().zip(&se.point_labels) {
+            let (px, py) = to_px(pt);
+            if px.is_finite() && py.is_finite() && !label.is_empty() {
+                let size = s.tick_pt * 0.9;
+                // Left of the point when it would run past the right edge.
+                let right = px + size * 0.6 + ctx.width(label, size) > p.x + p.w;
+                let (tx, anchor) = if right {
+                    (px - size * 0.6, Anchor::End)
+                } else {
+                    (px + size * 0.6, Anchor::Start)
+                };
+                ctx.text(tx, py - size * 0.5, label, size, anchor, "pointlabel");
+            }
+        }
+        if se.line && !se.markers {
+            // A point with no finite neighbour draws no line: mark it, or it would vanish.
+            let finite = |i: usize| {
+                se.points
+                    .get(i)
+                    .is_some_and(|p| p.0.is_finite() && p.1.is_finite())
+            };
+            for (k, &pt) in se.points.iter().enumerate() {
+                if finite(k) && !(k > 0 && finite(k - 1)) && !finite(k + 1) {
+                    let (px, py) = to_px(pt);
+                    if px.is_finite() && py.is_finite() {
+                        marker(ctx, px, py, 0, lk.color, "marker");
+                    }
+                }
+            }
         }
         if se.markers {
             for &pt in &se.points {

@@ -143,6 +143,9 @@ pub struct Series {
     pub line: bool,
     /// Draw a marker at each point.
     pub markers: bool,
+    /// Text beside each point (same order as `points`; empty strings and a shorter list
+    /// leave points unlabelled), e.g. the configurations on a Pareto front.
+    pub point_labels: Vec<String>,
 }
 
 /// One bar: a value with its interval.
