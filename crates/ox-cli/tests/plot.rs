@@ -668,3 +668,37 @@ fn bad_input_is_a_usage_error() {
     }
     insta::assert_snapshot!(report);
 }
+
+#[test]
+fn curves_against_wall_time() {
+    let mut p = project();
+    let id = p.add_run("timed", "clock", Status::Completed, json!({}), &[]);
+    let lines: String = (0..500)
+        .map(|i| {
+            format!(
+                "{}\n",
+                json!({"type": "metrics", "step": i, "time": 1_780_000_000.0 + f64::from(i) * 15.0,
+                       "loss": 1.0 / f64::from(i + 1)})
+            )
+        })
+        .collect();
+    std::fs::write(p.project.metrics_path(&id), lines).unwrap();
+    let d = draw(
+        &p,
+        &["curves", "-s", "timed", "--metric", "loss", "--x", "time"],
+    );
+    check_png(&d, DEFAULT_PX);
+    // 500 points 15 s apart: a span of about two hours, shown in minutes from the start.
+    assert_eq!(texts(&d.svg, "xlabel"), ["time (min)"]);
+    assert_eq!(
+        texts(&d.svg, "xtick").first().map(String::as_str),
+        Some("0")
+    );
+    let o = p.ox(&[
+        "plot", "curves", "-s", "timed", "--metric", "loss", "--x", "time", "--format", "json",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["x"], json!("time_min"));
+    let pts = v["panels"][0]["series"][0]["points"].as_array().unwrap();
+    assert_eq!(pts.last().unwrap()[0], json!(499.0 * 15.0 / 60.0));
+}
