@@ -1315,3 +1315,54 @@ fn system(r: &Request<'_>) -> Result<Plot, CliError> {
     }
     Ok(Plot { figure, data })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(x: f64, lo: Option<f64>, hi: Option<f64>) -> BandPoint {
+        BandPoint {
+            x,
+            n: 2,
+            mean: 0.0,
+            lo,
+            hi,
+        }
+    }
+
+    #[test]
+    fn long_bands_become_an_envelope_that_keeps_the_last_interval() {
+        let band: Vec<BandPoint> = (0..10_000)
+            .map(|i| {
+                let x = f64::from(i);
+                let w = if i == 4321 {
+                    50.0
+                } else {
+                    1.0 + (x / 100.0).sin()
+                };
+                point(x, Some(-w), Some(w))
+            })
+            .collect();
+        let out = band_columns(&band, (0.0, 9_999.0), 100);
+        assert!(out.len() <= 201, "{}", out.len());
+        assert_eq!(
+            out.last(),
+            Some(&(9_999.0, band[9_999].lo.unwrap(), band[9_999].hi.unwrap()))
+        );
+        // The spike's interval is inside the drawn envelope.
+        assert!(out.iter().any(|b| b.1 <= -50.0 && b.2 >= 50.0));
+        // Short bands are drawn as they are; a missing interval is a gap.
+        let short = [point(0.0, Some(1.0), Some(2.0)), point(1.0, None, None)];
+        let drawn = band_columns(&short, (0.0, 1.0), 100);
+        assert_eq!(drawn[0], (0.0, 1.0, 2.0));
+        assert!(drawn[1].1.is_nan());
+    }
+
+    #[test]
+    fn metric_specs_split_the_summary() {
+        let s = parse_spec("val/acc:max");
+        assert_eq!((s.name.as_str(), s.summary), ("val/acc", "max"));
+        let s = parse_spec("a:b");
+        assert_eq!((s.name.as_str(), s.summary), ("a:b", "last"));
+    }
+}
