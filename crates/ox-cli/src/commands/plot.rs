@@ -6,8 +6,8 @@
 //! `ox_plot::Figure` plus its JSON data, one function per kind. Group means and intervals
 //! come from `ox_analysis` (the numbers `ox stats` reports); drawing from `ox_plot`.
 
-mod figures;
-mod series;
+pub mod figures;
+pub mod series;
 
 use std::path::PathBuf;
 
