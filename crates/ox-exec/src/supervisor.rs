@@ -32,7 +32,7 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
 const STOP_SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// What to run and how to label it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunRequest {
     /// The study; `None` is the default study.
     pub study: Option<String>,
@@ -44,6 +44,17 @@ pub struct RunRequest {
     pub command: Vec<String>,
     /// Working directory of the command (absolute).
     pub cwd: PathBuf,
+    /// A run id chosen beforehand (a sweep names its members' runs before they start; a
+    /// requeued SLURM task resumes the same run); `None`: a new id.
+    pub id: Option<RunId>,
+    /// The sweep this run is a member of (run.json `sweep`).
+    pub sweep: Option<String>,
+    /// The run this one is a step of (run.json `parent`).
+    pub parent: Option<RunId>,
+    /// More run.json fields (e.g. a sweep member's key and step).
+    pub extra: Map<String, Value>,
+    /// More environment for the command, on top of the run's own variables.
+    pub env: Vec<(String, String)>,
 }
 
 type TableFactory = Box<dyn Fn() -> Box<dyn ProcessTable> + Send + Sync>;
@@ -104,6 +115,7 @@ pub struct PreparedRun<'a> {
     project: Project,
     run: Run,
     signals: Option<signal_hook::iterator::Signals>,
+    env: Vec<(String, String)>,
 }
 
 impl Supervisor {
@@ -118,7 +130,7 @@ impl Supervisor {
         if req.command.is_empty() {
             return Err(ExecError::EmptyCommand);
         }
-        let id = self.ids.next_id();
+        let id = req.id.clone().unwrap_or_else(|| self.ids.next_id());
         let signals = if self.handle_signals {
             // A closed console (`ox run ... | head`) must not kill the supervisor and orphan
             // the record: writes to it then fail with EPIPE, the output goes on being saved
@@ -162,6 +174,12 @@ impl Supervisor {
                 .insert("pid_start_ticks".into(), Value::from(ticks));
         }
         run.git = git::git_info(&req.cwd);
+        run.sweep = req.sweep.map(Value::String);
+        if let Some(parent) = req.parent {
+            run.extra
+                .insert("parent".into(), Value::String(parent.as_str().to_string()));
+        }
+        run.extra.extend(req.extra);
         project.write_run(&run).map_err(|source| ExecError::Core {
             run: id.clone(),
             source,
@@ -182,6 +200,7 @@ impl Supervisor {
             project: project.clone(),
             run,
             signals,
+            env: req.env,
         })
     }
 }
@@ -219,6 +238,9 @@ impl PreparedRun<'_> {
             ("OX_RUN_NAME".into(), self.run.name.clone().map(Into::into)),
             ("OX_PARAMS".into(), Some(params.into())),
         ]
+        .into_iter()
+        .chain(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))))
+        .collect()
     }
 
     /// Runs the command to its end and writes the final record. `observer` sees every line

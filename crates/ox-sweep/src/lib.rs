@@ -12,6 +12,7 @@
 mod error;
 pub mod expand;
 pub mod local;
+pub mod plan;
 pub mod record;
 pub mod slurm;
 pub mod spec;
@@ -19,6 +20,7 @@ pub mod template;
 
 pub use error::SpecError;
 pub use expand::{Member, MemberKey, expand};
+pub use plan::{Plan, PlannedMember, PlannedStep, RunFiles, ox_run_argv, plan};
 pub use record::{MemberRecord, SlurmTask, StepRun, SweepRecord};
 pub use spec::{Distribution, ExecutorKind, SlurmOptions, Step, SweepSpec};
 pub use template::Template;

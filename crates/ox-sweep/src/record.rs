@@ -65,6 +65,12 @@ pub struct SweepRecord {
     /// SLURM job ids of the arrays submitted for this sweep, oldest first.
     #[serde(default)]
     pub slurm_jobs: Vec<String>,
+    /// The pid and host of the `ox sweep` process running members locally (what `ox sweep
+    /// cancel` stops); `None` when none runs.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 impl SweepRecord {
@@ -175,6 +181,8 @@ mod tests {
             created: "2026-01-01T00:00:00Z".into(),
             members: Vec::new(),
             slurm_jobs: Vec::new(),
+            pid: None,
+            host: None,
         };
         let key = MemberKey("00ff".into());
         rec.member_mut(&key, "lr=1", &Map::new())
