@@ -38,6 +38,9 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
     Stats(commands::stats::Args),
+    /// Run a command over a grid / random search / seeds, locally or as a SLURM array;
+    /// `ox sweep status|ls|cancel`.
+    Sweep(Box<commands::sweep::Args>),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
     };

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod record;
 pub mod slurm;
 pub mod spec;
+pub mod status;
 pub mod template;
 
 pub use error::SpecError;

@@ -298,7 +298,11 @@ impl SweepSpec {
     /// Adds `KEY=V1,V2,...` (values typed like `-p`).
     pub fn add_grid_flag(&mut self, flag: &str) -> Result<(), SpecError> {
         let (key, values) = split_flag("--grid", flag, "lr=1e-4,5e-5")?;
-        let values: Vec<Value> = values.split(',').map(ox_core::parse_param_value).collect();
+        let values: Vec<Value> = if values.trim().is_empty() {
+            Vec::new()
+        } else {
+            values.split(',').map(ox_core::parse_param_value).collect()
+        };
         self.grid.retain(|(k, _)| k != key);
         self.grid.push((key.to_string(), values));
         Ok(())
