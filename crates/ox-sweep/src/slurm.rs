@@ -149,24 +149,52 @@ impl Scheduler for SlurmCli {
 /// skipped: a pending range has no per-task row yet, and its tasks count as queued.
 pub fn parse_rows(text: &str, job: &str) -> Vec<TaskState> {
     let prefix = format!("{job}_");
-    text.lines()
-        .filter_map(|line| {
-            let mut parts = line.trim().split('|');
-            let id = parts.next()?;
-            let task = id.strip_prefix(&prefix)?.parse().ok()?;
-            let state = parts.next()?.trim().to_string();
-            let detail = parts
-                .next()
-                .map(str::trim)
-                .filter(|d| !d.is_empty() && *d != "None")
-                .map(str::to_string);
-            Some(TaskState {
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.trim().split('|');
+        let (Some(id), Some(state)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Some(tasks) = id.strip_prefix(&prefix).and_then(task_ids) else {
+            continue;
+        };
+        let detail = parts
+            .next()
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && *d != "None")
+            .map(str::to_string);
+        for task in tasks {
+            rows.push(TaskState {
                 task,
-                state,
-                detail,
-            })
-        })
-        .collect()
+                state: state.trim().to_string(),
+                detail: detail.clone(),
+            });
+        }
+    }
+    rows
+}
+
+/// The array indexes of `3` or of a range `[1-4,7%2]` (a pending or cancelled remainder).
+fn task_ids(text: &str) -> Option<Vec<u32>> {
+    let Some(inner) = text.strip_prefix('[') else {
+        return text.parse().ok().map(|t| vec![t]);
+    };
+    let inner = inner.split([']', '%']).next()?;
+    let mut ids = Vec::new();
+    for part in inner.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+                // A range is at most an array's size (SLURM's MaxArraySize is far below this).
+                if b < a || b - a > 1_000_000 {
+                    return None;
+                }
+                ids.extend(a..=b);
+            }
+            None => ids.push(part.parse().ok()?),
+        }
+    }
+    Some(ids)
 }
 
 /// The `sbatch` script of one array: `tasks` array tasks, at most `max_parallel` at once,
@@ -248,9 +276,16 @@ mod tests {
     fn parses_squeue_and_sacct_rows_of_one_array() {
         let squeue = "12_[2-5%2]|PENDING|JobArrayTaskLimit\n12_0|RUNNING|None\n12_1|RUNNING|None\n13_0|RUNNING|None\n";
         let rows = parse_rows(squeue, "12");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].task, 0);
-        assert_eq!(rows[0].detail, None);
+        let tasks: Vec<u32> = rows.iter().map(|r| r.task).collect();
+        assert_eq!(tasks, [2, 3, 4, 5, 0, 1]);
+        assert!(rows[0].is_pending());
+        assert_eq!(rows[0].detail.as_deref(), Some("JobArrayTaskLimit"));
+        assert_eq!(rows[4].detail, None);
+        let cancelled = parse_rows("12_[1,3-4%1]|CANCELLED by 0|0:0\n12_[x]|PENDING|\n", "12");
+        assert_eq!(
+            cancelled.iter().map(|r| r.task).collect::<Vec<_>>(),
+            [1, 3, 4]
+        );
         let sacct = "12_0|COMPLETED|0:0\n12_1|FAILED|3:0\n12_2|TIMEOUT|0:15\n12_3|CANCELLED by 0|0:15\n12_4|NODE_FAIL|0:0\n";
         let rows = parse_rows(sacct, "12");
         let statuses: Vec<_> = rows

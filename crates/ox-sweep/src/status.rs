@@ -84,8 +84,9 @@ fn member_status(
         let slurm_final = task
             .and_then(|(state, _)| state)
             .and_then(|s| s.final_status().map(|f| (f, s.state.clone())));
+        // Still in SLURM's hands: pending, or starting (its run file not written yet).
         let pending = task.is_some_and(|(state, queued)| match state {
-            Some(s) => s.is_pending(),
+            Some(s) => s.final_status().is_none(),
             None => queued,
         });
         (out.status, out.reason) = match (file_status, slurm_final) {

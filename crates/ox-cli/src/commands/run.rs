@@ -120,6 +120,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         extra.insert("step".into(), s.clone().into());
     }
     // A sweep member's inspect-ai logs land in its run directory, to be attached at the end.
+    let is_member = args.sweep.is_some();
     let inspect_dir = match (&args.sweep, &id) {
         (Some(_), Some(id)) if std::env::var_os("INSPECT_LOG_DIR").is_none() => {
             Some(project.run_dir(id).join("inspect"))
@@ -152,9 +153,11 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         .prepare(&project, request)
         .map_err(CliError::failed)?;
     let run = prepared.run();
+    // A sweep member (maybe on a compute node) never reads the catalog; its name is its
+    // member's, shared by design with the member's earlier attempts.
     let same_name = match &run.name {
-        Some(name) => ox_store::runs_named(&project, &run.study, name),
-        None => Vec::new(),
+        Some(name) if !is_member => ox_store::runs_named(&project, &run.study, name),
+        _ => Vec::new(),
     };
     if let (Some(name), Some(first)) = (&run.name, same_name.iter().find(|id| **id != run.id)) {
         eprintln!(

@@ -112,6 +112,9 @@ pub struct LaunchArgs {
     /// Run members that failed before again.
     #[arg(long)]
     pub retry_failed: bool,
+    /// Leave out the closing `next:` hints (for `ox demo`, which prints its own).
+    #[arg(long, hide = true)]
+    pub no_hints: bool,
     /// The command, with {key} placeholders (after `--`).
     #[arg(last = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -258,6 +261,7 @@ fn now_text() -> String {
 
 fn launch(a: LaunchArgs) -> Result<Outcome, CliError> {
     let (spec, id) = build_spec(&a)?;
+    let hints = !a.no_hints;
     let project = find_project()?;
     let study = spec.study.clone().unwrap_or_else(|| id.clone());
     let mut record = match SweepRecord::load(&project, &id).map_err(CliError::failed)? {
@@ -360,7 +364,7 @@ fn launch(a: LaunchArgs) -> Result<Outcome, CliError> {
     if plan.todo.is_empty() {
         record.save(&project).map_err(CliError::failed)?;
         eprintln!("ox sweep {id}: nothing to run");
-        print_next_steps(&id);
+        print_next_steps(&id, hints);
         return Ok(if plan.failed_kept > 0 {
             Outcome::Failed
         } else {
@@ -368,10 +372,24 @@ fn launch(a: LaunchArgs) -> Result<Outcome, CliError> {
         });
     }
     match spec.executor {
-        ExecutorKind::Local => run_local(&project, record, &spec, &plan, &commands, max_parallel),
-        ExecutorKind::Slurm => {
-            submit_slurm(&project, record, &spec, &plan, &commands, max_parallel)
-        }
+        ExecutorKind::Local => run_local(
+            hints,
+            &project,
+            record,
+            &spec,
+            &plan,
+            &commands,
+            max_parallel,
+        ),
+        ExecutorKind::Slurm => submit_slurm(
+            hints,
+            &project,
+            record,
+            &spec,
+            &plan,
+            &commands,
+            max_parallel,
+        ),
     }
 }
 
@@ -414,13 +432,17 @@ fn shell_words(words: &[String]) -> String {
         .join(" ")
 }
 
-fn print_next_steps(id: &str) {
+fn print_next_steps(id: &str, hints: bool) {
+    if !hints {
+        return;
+    }
     eprintln!(
         "next: ox sweep status {id}\n      ox ls --where \"sweep = '{id}'\"\n      ox stats --where \"sweep = '{id}'\" --metric METRIC --group-by PARAM"
     );
 }
 
 fn run_local(
+    hints: bool,
     project: &Project,
     mut record: SweepRecord,
     spec: &SweepSpec,
@@ -477,7 +499,7 @@ fn run_local(
         },
         started.elapsed().as_secs_f64()
     );
-    print_next_steps(&id);
+    print_next_steps(&id, hints);
     Ok(if interrupted {
         Outcome::Code(130)
     } else if counts.failed > 0 {
@@ -567,6 +589,7 @@ fn hostname() -> Option<String> {
 }
 
 fn submit_slurm(
+    hints: bool,
     project: &Project,
     mut record: SweepRecord,
     spec: &SweepSpec,
@@ -617,7 +640,7 @@ fn submit_slurm(
         "ox sweep {id}: submitted SLURM array {job} ({} tasks, at most {max_parallel} at once)",
         commands.len()
     );
-    print_next_steps(&id);
+    print_next_steps(&id, hints);
     Ok(Outcome::Success)
 }
 
