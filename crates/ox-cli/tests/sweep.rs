@@ -257,7 +257,10 @@ fn max_parallel_holds_and_gpus_are_handed_out_without_sharing() {
     }
 }
 
+/// The processes running exactly `marker` (`sleep N`: the members' commands, not the
+/// `ox` processes whose arguments merely contain it).
 fn pids_with(marker: &str) -> Vec<String> {
+    let exact = format!("{}\0", marker.replace(' ', "\0"));
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -265,7 +268,7 @@ fn pids_with(marker: &str) -> Vec<String> {
             continue;
         }
         if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
-            && String::from_utf8_lossy(&cmd).contains(marker)
+            && String::from_utf8_lossy(&cmd) == exact
         {
             found.push(name);
         }

@@ -1,7 +1,7 @@
 //! `ox sweep --executor slurm` against a real single-node SLURM cluster (Debian's
 //! `slurm-wlm` + `munge`, started by `scripts/slurm/start-local-slurm.sh`): a throttled
 //! array, a failing member, a member killed by its time limit, a cancelled sweep and its
-//! resume.
+//! resume, a requeued member resuming its run.
 //!
 //! One test runs every scenario at once (the time-limit one alone takes over a minute), so
 //! the cluster is started once and stopped after, when this test started it. Without a
@@ -255,6 +255,63 @@ fn cancel_and_resume() {
     });
 }
 
+/// A requeued task (what SLURM does to a preempted job with `--requeue`) runs its member
+/// again as the same run, which ends completed.
+fn requeue_resumes_the_same_run() {
+    let p = TestProject::new();
+    ok(&sweep(
+        &p,
+        &[
+            "-s",
+            "rq",
+            "--requeue",
+            "--",
+            "sh",
+            "-c",
+            "test -f go || sleep 600",
+        ],
+    ));
+    let s = wait_status(&p, "rq", Duration::from_secs(60), |s| {
+        count(s, "running") == 1
+    });
+    let run = s["member_status"][0]["run"].as_str().unwrap().to_string();
+    std::fs::write(p.root().join("go"), "").unwrap();
+    let record: Value = serde_json::from_str(&p.read(".ox/sweeps/rq/sweep.json")).unwrap();
+    let task = format!("{}_0", record["slurm_jobs"][0].as_str().unwrap());
+    let out = Command::new("scontrol")
+        .args(["requeue", &task])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A requeued job waits (BeginTime) before it may start again; let it start now.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = Command::new("squeue")
+            .args(["-h", "-j", &task, "-o", "%T %r"])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&state.stdout).contains("BeginTime") {
+            let _ = Command::new("scontrol")
+                .args(["update", &format!("jobid={task}"), "StartTime=now"])
+                .output();
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the task never went back to the queue"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    wait_status(&p, "rq", Duration::from_secs(60), |s| {
+        count(s, "completed") == 1
+    });
+    assert_eq!(p.run_ids(), [run], "the requeued task resumed its run");
+}
+
 #[test]
 fn slurm_sweeps_on_a_real_cluster() {
     let started_here = match ensure_cluster() {
@@ -269,11 +326,12 @@ fn slurm_sweeps_on_a_real_cluster() {
             return;
         }
     };
-    let scenarios: [(&str, fn()); 4] = [
+    let scenarios: [(&str, fn()); 5] = [
         ("throttled array", throttled_array),
         ("failing member", failing_member),
         ("time limit", time_limit),
         ("cancel and resume", cancel_and_resume),
+        ("requeue", requeue_resumes_the_same_run),
     ];
     let handles: Vec<_> = scenarios
         .into_iter()

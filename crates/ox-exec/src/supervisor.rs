@@ -116,6 +116,7 @@ pub struct PreparedRun<'a> {
     run: Run,
     signals: Option<signal_hook::iterator::Signals>,
     env: Vec<(String, String)>,
+    before_finish: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl Supervisor {
@@ -201,6 +202,7 @@ impl Supervisor {
             run,
             signals,
             env: req.env,
+            before_finish: None,
         })
     }
 }
@@ -223,6 +225,13 @@ impl PreparedRun<'_> {
     /// The run record as written so far.
     pub fn run(&self) -> &Run {
         &self.run
+    }
+
+    /// Runs `f` once the command has ended, before the final record is written: whatever
+    /// `f` adds to the run's files (e.g. attached evaluation logs) is there when the run
+    /// reads as finished, so a reader that indexes finished runs once sees it.
+    pub fn before_finish(&mut self, f: Box<dyn FnOnce() + Send>) {
+        self.before_finish = Some(f);
     }
 
     /// The environment the command gets on top of the inherited one (DESIGN.md contract).
@@ -360,6 +369,9 @@ impl PreparedRun<'_> {
             what: "wait for the command",
             source,
         })?;
+        if let Some(f) = self.before_finish.take() {
+            f();
+        }
         let run = self.finish(&exit, interrupted.is_some(), peaks)?;
         Ok(RunOutcome {
             run,

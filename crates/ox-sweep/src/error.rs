@@ -10,11 +10,13 @@ pub enum SpecError {
     #[error("{0}")]
     Invalid(String),
     /// A `{name}` in a command names no param, seed or earlier step.
-    #[error("unknown placeholder {{{name}}} in {step}command; known: {known}")]
+    #[error("unknown placeholder {{{name}}} in {step}command{}; known: {known}", closest.as_ref().map(|c| format!(" (did you mean {{{c}}}?)")).unwrap_or_default())]
     UnknownPlaceholder {
         name: String,
         step: String,
         known: String,
+        /// The known name nearest to `name`, when one is close.
+        closest: Option<String>,
     },
 }
 

@@ -451,6 +451,7 @@ impl SweepSpec {
                 for name in t.names() {
                     if !known.contains(name) {
                         return Err(SpecError::UnknownPlaceholder {
+                            closest: closest(name, &known),
                             name: name.to_string(),
                             step: label.clone(),
                             known: known
@@ -472,6 +473,33 @@ impl SweepSpec {
         }
         Ok(())
     }
+}
+
+/// The known name within a third of `name`'s length in edits (at least 2), nearest first.
+fn closest(name: &str, known: &BTreeSet<String>) -> Option<String> {
+    let limit = (name.chars().count() / 3).max(2);
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k.clone())
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn split_flag<'a>(
@@ -712,7 +740,8 @@ sbatch_args = ["--qos=low"]
                 .to_string()
         };
         assert!(
-            err("command = \"echo {lrr}\"\n[grid]\nlr = [1]").contains("unknown placeholder {lrr}")
+            err("command = \"echo {lrr}\"\n[grid]\nlr = [1]")
+                .contains("unknown placeholder {lrr} in command (did you mean {lr}?)")
         );
         assert!(err("command = \"echo\"\n[grid]\nlr = []").contains("has no values"));
         assert!(

@@ -94,6 +94,10 @@ fn member_status(
             (None, Some((_, why))) => (Status::Killed, Some(format!("{why} before it started"))),
             (None, None) if launcher_alive => (Status::Queued, None),
             (None, None) => (Status::Killed, Some("never started".into())),
+            // Requeued (preempted, or `scontrol requeue`): it will run again as the same run.
+            (Some(s), _) if pending && s != Status::Running => {
+                (Status::Queued, Some(format!("requeued after {s}")))
+            }
             // SLURM ended a run that could not record it (SIGKILL, node failure).
             (Some(Status::Running | Status::Crashed), Some((s, why))) if s != Status::Completed => {
                 (s, Some(why))
@@ -206,5 +210,13 @@ mod tests {
             ]
         );
         assert_eq!(counts(&got)["killed"], 3);
+        // A killed run whose task SLURM requeued is queued again.
+        let requeued = SlurmView {
+            tasks: [task(2, "PENDING")].into(),
+            queued_jobs: vec!["7".into()],
+        };
+        let got = member_statuses(&rec, &|id| files.get(id).copied(), Some(&requeued), false);
+        assert_eq!(got[2].status, Status::Queued);
+        assert_eq!(got[2].reason.as_deref(), Some("requeued after killed"));
     }
 }

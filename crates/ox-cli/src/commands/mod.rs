@@ -10,3 +10,4 @@ pub mod run;
 pub mod show;
 pub mod stats;
 pub mod sweep;
+pub mod sweep_status;

@@ -149,7 +149,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         extra,
         env,
     };
-    let prepared = supervisor
+    let mut prepared = supervisor
         .prepare(&project, request)
         .map_err(CliError::failed)?;
     let run = prepared.run();
@@ -167,11 +167,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     let id = run.id.clone();
     eprintln!("ox: run {id} started");
+    if let Some(dir) = inspect_dir {
+        let (project, id) = (project.clone(), id.clone());
+        prepared.before_finish(Box::new(move || {
+            collate_inspect_logs(&project, &id, &dir);
+        }));
+    }
     match prepared.execute(line_observer(&project)) {
         Ok(outcome) => {
-            if let Some(dir) = &inspect_dir {
-                collate_inspect_logs(&project, &id, dir);
-            }
             for warning in &outcome.warnings {
                 eprintln!("ox: warning: run {id}: {warning}");
             }
