@@ -72,7 +72,7 @@ pub struct LaunchArgs {
     /// Values of the `seed` param: every combination runs once per seed.
     #[arg(long, value_name = "1,2,3")]
     pub seeds: Option<String>,
-    /// Members running at once (default: 1 locally, unlimited on SLURM... capped at 64).
+    /// Members running at once (default: 1 locally; on SLURM every member, at most 64).
     #[arg(long, value_name = "N")]
     pub max_parallel: Option<usize>,
     /// Where members run.
@@ -518,34 +518,40 @@ impl Progress {
             "done {} · running {} · failed {}{eta}",
             c.done, c.running, c.failed
         );
+        let PoolEvent::Finished {
+            index,
+            ok,
+            step,
+            code,
+        } = event
+        else {
+            if let Some(bar) = &self.bar {
+                bar.set_message(summary);
+            }
+            return;
+        };
+        let p = &plan.todo[*index];
+        let what = if *ok {
+            "completed".to_string()
+        } else {
+            let step = p.steps.get(*step).and_then(|s| s.step.clone());
+            format!(
+                "failed{}{}",
+                step.map(|s| format!(" at step {s}")).unwrap_or_default(),
+                code.map(|c| format!(" (exit code {c})"))
+                    .unwrap_or_default()
+            )
+        };
         match &self.bar {
             Some(bar) => {
+                // Failures stay on screen above the bar; successes only move it.
+                if !*ok {
+                    bar.println(format!("{} {what}", p.name));
+                }
                 bar.set_position(c.done as u64);
                 bar.set_message(summary);
             }
-            None => {
-                if let PoolEvent::Finished {
-                    index,
-                    ok,
-                    step,
-                    code,
-                } = event
-                {
-                    let p = &plan.todo[*index];
-                    let what = if *ok {
-                        "completed".to_string()
-                    } else {
-                        let step = p.steps.get(*step).and_then(|s| s.step.clone());
-                        format!(
-                            "failed{}{}",
-                            step.map(|s| format!(" at step {s}")).unwrap_or_default(),
-                            code.map(|c| format!(" (exit code {c})"))
-                                .unwrap_or_default()
-                        )
-                    };
-                    eprintln!("[{}/{}] {} {what} ({summary})", c.done, c.total, p.name);
-                }
-            }
+            None => eprintln!("[{}/{}] {} {what} ({summary})", c.done, c.total, p.name),
         }
     }
 
