@@ -63,6 +63,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "anyhow",
         ],
     ),
+    // Sweeps plan and launch runs; members write their own run files, never the catalog.
+    (
+        "ox-sweep",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
     (
         "ox-ingest",
         &[

@@ -10,3 +10,5 @@ pub mod reindex;
 pub mod run;
 pub mod show;
 pub mod stats;
+pub mod sweep;
+pub mod sweep_status;
