@@ -14,6 +14,7 @@
 //! | [`importance`] | one-way ANOVA η² and its F-test, Spearman ρ and its t-test | module docs |
 //! | [`diagnostics`] | divergence, convergence/plateau, oscillation, threshold, diminishing returns, Pareto | module docs |
 //! | [`outliers`] | Grubbs' test for an outlier seed (n ≥ 5, α = 1 %) | module docs |
+//! | [`downsample`] | min/max per pixel column, LTTB, TensorBoard's debiased EMA, aligned mean band | module docs |
 //! | [`group`] | varied params, seed-like names, configurations | module docs |
 //! | [`report`] | everything above assembled for `ox stats` | module docs |
 //! | [`runs`] | from runs to `ox stats`: selection policy, cost policy, request checks — the entry point [`stats_for_runs`] | module docs |
@@ -27,6 +28,7 @@ pub mod describe;
 pub mod diagnostics;
 pub mod direction;
 mod dist;
+pub mod downsample;
 pub mod group;
 pub mod hypothesis;
 pub mod importance;

@@ -67,8 +67,33 @@ pub fn open_catalog() -> Result<ox_store::Catalog, CliError> {
     let project = find_project()?;
     let catalog =
         ox_store::Catalog::open_with_progress(&project, refresh_progress()).map_err(store_error)?;
+    if let Some(healed) = catalog.healed() {
+        eprintln!("warning: {healed}");
+    }
     print_refresh_warnings(catalog.last_refresh());
     Ok(catalog)
+}
+
+/// Whether a command failed because the catalog itself is damaged (pages that only show up
+/// as malformed once a command reads them): then the catalog is rebuilt and the command run
+/// again.
+pub fn is_damaged_catalog(e: &CliError) -> bool {
+    e.error
+        .chain()
+        .filter_map(|c| c.downcast_ref::<ox_store::StoreError>())
+        .any(ox_store::StoreError::is_damaged_catalog)
+}
+
+/// Rebuilds the catalog from the files, saying why in one warning line.
+pub fn rebuild_damaged_catalog(e: &CliError) -> Result<(), CliError> {
+    let project = find_project()?;
+    let catalog = ox_store::Catalog::rebuild(&project, refresh_progress()).map_err(store_error)?;
+    eprintln!(
+        "warning: the catalog {} was unusable ({}); rebuilt it from the run files",
+        catalog.location(),
+        crate::exit::error_chain(&e.error)
+    );
+    Ok(())
 }
 
 /// Prints refresh warnings on stderr (the first few, then a count).
@@ -126,6 +151,29 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
         }
         other => CliError::failed(other),
     }
+}
+
+/// [`store_error`] for a run reference, except that a run directory the catalog leaves out
+/// because it cannot be read is named with its problem (exit 1) instead of "no run matches".
+pub fn run_error(
+    catalog: &ox_store::Catalog,
+    reference: &str,
+    e: ox_store::StoreError,
+) -> CliError {
+    if let ox_store::StoreError::NoSuchRun { .. } = e
+        && let Ok(Some((id, problem, files))) = catalog.broken_run(reference)
+    {
+        let files = if files.is_empty() {
+            String::new()
+        } else {
+            format!(" (its files: {})", files.join(", "))
+        };
+        return CliError::failed(anyhow::anyhow!("run {id} cannot be read: {problem}{files}"))
+            .hint(format!(
+                "restore or fix its run.json, then run `ox reindex {id}`; or delete the run's files"
+            ));
+    }
+    store_error(e)
 }
 
 /// Splits comma-separated `--columns` values.

@@ -5,7 +5,9 @@ use ox_store::{RunFilter, SortKey};
 
 use super::query;
 use crate::output::{Format, RowsArgs, open_catalog, split_columns, store_error};
-use crate::runs_output::{default_columns, print_runs};
+use crate::runs_output::{
+    default_columns, fit_columns, hidden_params_note, print_runs, terminal_width,
+};
 use crate::{CliError, Outcome};
 
 /// Arguments of `ox ls`.
@@ -65,11 +67,16 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         limit: args.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
     };
     let views = catalog.runs(&filter).map_err(store_error)?;
-    let columns = match columns {
-        c if c.is_empty() => default_columns(&views, &[]),
-        c => c,
-    };
     let format = Format::or_default(args.rows.format);
+    let (columns, hidden) = match columns {
+        c if c.is_empty() => fit_columns(
+            &views,
+            default_columns(&views, &[]),
+            format,
+            terminal_width(),
+        ),
+        c => (c, Vec::new()),
+    };
     if views.is_empty() && format == Format::Table {
         if filtered {
             eprintln!("no runs match --study/--status");
@@ -80,6 +87,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     print_runs(&mut std::io::stdout().lock(), &views, format, &columns)
         .map_err(|e| CliError::failed(anyhow::Error::from(e)))?;
+    if let Some(note) = hidden_params_note(&hidden) {
+        eprintln!("{note}");
+    }
     Ok(Outcome::Success)
 }
 

@@ -7,7 +7,9 @@ use ox_query::{CmpOp, CompiledQuery, Field, KnownKeys, QueryError, Span, Summary
 use ox_store::{Catalog, RunView, StoreError};
 
 use crate::output::{Format, RowsArgs, open_catalog, split_columns, store_error};
-use crate::runs_output::{default_columns, print_runs};
+use crate::runs_output::{
+    default_columns, fit_columns, hidden_params_note, print_runs, terminal_width,
+};
 use crate::{CliError, Outcome};
 
 /// Arguments of `ox query`.
@@ -67,15 +69,25 @@ pub fn print(
         return Ok(Outcome::Success);
     }
     // JSON has no columns; working out which params vary costs time on large results.
-    let columns = match split_columns(columns) {
-        c if !c.is_empty() || format == Format::Json => column_keys(&c, &selected.keys)?,
-        _ => default_columns(views, &metric_columns(&selected.compiled)),
+    let (columns, hidden) = match split_columns(columns) {
+        c if !c.is_empty() || format == Format::Json => {
+            (column_keys(&c, &selected.keys)?, Vec::new())
+        }
+        _ => fit_columns(
+            views,
+            default_columns(views, &metric_columns(&selected.compiled)),
+            format,
+            terminal_width(),
+        ),
     };
     // Buffered: stdout is line-buffered, and pretty JSON has a line per field.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     print_runs(&mut out, views, format, &columns)
         .and_then(|()| out.flush())
         .map_err(|e| CliError::failed(anyhow::Error::from(e)))?;
+    if let Some(note) = hidden_params_note(&hidden) {
+        eprintln!("{note}");
+    }
     Ok(Outcome::Success)
 }
 
