@@ -6,16 +6,30 @@ use ox_core::{CoreError, OX_DIR_ENV, Project};
 
 use crate::CliError;
 
-/// `--format` values for commands that print rows.
+/// `--format` values: the one output-format enum of the CLI. A command that prints only
+/// some of them declares its `--format` with [`Format::only`], so clap rejects the others
+/// with the list of the ones it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
     Json,
     Csv,
     Md,
+    Latex,
 }
 
 impl Format {
+    /// A `--format` parser that accepts only `allowed`.
+    pub fn only(
+        allowed: &'static [Format],
+    ) -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::ValueEnum;
+        use clap::builder::TypedValueParser;
+        let values = allowed.iter().filter_map(ValueEnum::to_possible_value);
+        clap::builder::PossibleValuesParser::new(values)
+            .map(|name: String| Format::from_str(&name, true).unwrap_or(Format::Table))
+    }
+
     /// The format to use: the one asked for, else a table (also when piped, so that
     /// `ox ls | head` shows what the terminal shows).
     pub fn or_default(f: Option<Format>) -> Format {
@@ -111,9 +125,20 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
             };
             CliError::usage(e).hint(hint)
         }
-        StoreError::AmbiguousRun { .. } => {
-            CliError::usage(e).hint("use more characters of the id, or study/name")
+        StoreError::AmbiguousRun {
+            same_study_and_name,
+            ..
+        } => {
+            let hint = if same_study_and_name {
+                "these runs share their study and name: name one by its id (or 4+ of its first characters)"
+            } else {
+                "use more characters of the id, or study/name"
+            };
+            CliError::usage(e).hint(hint)
         }
+        StoreError::PrefixTooShort { .. } => CliError::usage(e).hint(
+            "give at least 4 characters of the id (`ox ls` shows ids), or the run's name or study/name",
+        ),
         StoreError::Query(ref q) => {
             let hint = q
                 .hint

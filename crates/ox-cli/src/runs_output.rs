@@ -363,6 +363,7 @@ pub fn print_runs(
         )?,
         Format::Csv => write!(out, "{}", runs_table(views, columns, true).to_csv())?,
         Format::Md => write!(out, "{}", runs_table(views, columns, false).to_markdown())?,
+        Format::Latex => write!(out, "{}", runs_table(views, columns, false).to_latex())?,
     }
     out.flush()
 }

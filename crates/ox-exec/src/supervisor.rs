@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ox_core::{Project, Run, RunId, Status};
+use ox_core::{ProcessIdentity, Project, Run, RunId, Status};
 use serde_json::{Map, Value};
 
 use crate::executor::{CommandSpec, EnvChanges, Executor, ExitInfo, LocalExecutor, ProcessGroup};
@@ -23,7 +23,7 @@ use crate::output::{LineObserver, LineSink, Stream, pump};
 use crate::procfs::{LinuxProcTable, ProcessTable};
 use crate::sampler::{DEFAULT_INTERVAL, Peaks, SamplerThread, TreeSampler};
 use crate::seams::{Clock, IdSource, SystemClock, UlidIds};
-use crate::{ExecError, git, procfs, record};
+use crate::{ExecError, git, record};
 
 /// Default time a stopped command gets between the forwarded signal and SIGKILL.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
@@ -163,12 +163,7 @@ impl Supervisor {
         run.host = hostname::get()
             .ok()
             .map(|h| h.to_string_lossy().into_owned());
-        let me = std::process::id();
-        run.pid = Some(me);
-        if let Some(ticks) = procfs::start_ticks(me) {
-            run.extra
-                .insert("pid_start_ticks".into(), Value::from(ticks));
-        }
+        run.set_process(ProcessIdentity::current());
         run.git = git::git_info(&req.cwd);
         project.write_run(&run).map_err(|source| ExecError::Core {
             run: id.clone(),

@@ -32,9 +32,9 @@ use std::time::Duration;
 use ox_core::{CoreError, MetricSummary, Project, Run, RunId};
 use rusqlite::Connection;
 
-pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
+pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
-pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
+pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{RefreshReport, param_columns};
 
 /// Errors of the catalog.
@@ -57,11 +57,21 @@ pub enum StoreError {
         suggestions: Vec<String>,
     },
     /// Several runs match the reference.
-    #[error("{reference:?} matches {} runs: {}", candidates.len(), candidates.join(", "))]
+    #[error("{reference:?} matches {total} runs: {}{}", candidates.join(", "), if *total > candidates.len() { ", …" } else { "" })]
     AmbiguousRun {
         reference: String,
+        /// How many runs match.
+        total: usize,
+        /// The first few, as `id (study/name)`.
         candidates: Vec<String>,
+        /// Every match has the same study and name: only the id tells them apart.
+        same_study_and_name: bool,
     },
+    /// An id prefix shorter than [`MIN_ID_PREFIX`] characters.
+    #[error(
+        "{reference:?} is too short for an id prefix ({MIN_ID_PREFIX} characters at least); {matches} run ids start with it"
+    )]
+    PrefixTooShort { reference: String, matches: usize },
     /// A query (`--where`, `ox query`) does not parse or names unknown fields.
     #[error(transparent)]
     Query(#[from] ox_query::QueryError),
@@ -103,11 +113,14 @@ pub struct RunView {
 /// counts as crashed.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(600);
 
+/// The fewest characters of an id that `resolve` takes as a prefix.
+pub const MIN_ID_PREFIX: usize = 4;
+
 /// An open, refreshed catalog.
 pub struct Catalog {
     conn: Connection,
     project: Project,
-    processes: Box<dyn ProcessTable>,
+    processes: Box<dyn Machine>,
     stale_after: Duration,
     last_refresh: RefreshReport,
     progress: ProgressFn,
@@ -145,7 +158,7 @@ impl Catalog {
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
     ) -> Result<Catalog, StoreError> {
         Self::build(project, processes, stale_after, Box::new(|_, _| {}))
@@ -167,7 +180,7 @@ impl Catalog {
 
     fn build(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
@@ -202,7 +215,7 @@ impl Catalog {
     /// `fresh`, or when the database there cannot be used, an empty one replaces it.
     fn connect(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
         fresh: bool,

@@ -236,10 +236,16 @@ fn references_filters_and_sorting() {
         Err(StoreError::NoSuchRun { suggestions, .. }) => assert_eq!(suggestions, ["a"]),
         other => panic!("{other:?}"),
     }
-    // All ids of a single millisecond share a prefix: a short prefix is ambiguous.
+    // All ids of a single millisecond share a prefix: a short prefix is ambiguous, and the
+    // error counts every match.
     assert!(matches!(
         c.resolve(&a.as_str()[..4]),
-        Err(StoreError::AmbiguousRun { .. })
+        Err(StoreError::AmbiguousRun { total, .. }) if total >= 2
+    ));
+    // Under 4 characters an id prefix is refused, saying how many ids it starts.
+    assert!(matches!(
+        c.resolve(&a.as_str()[..2]),
+        Err(StoreError::PrefixTooShort { matches, .. }) if matches >= 2
     ));
 
     let ids = |f: RunFilter| {
@@ -391,4 +397,28 @@ fn runs_named_reads_the_run_files_and_never_the_catalog() {
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![b.clone()]);
     std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![b]);
+}
+
+#[test]
+fn nested_declared_params_merge_deeply_while_running() {
+    // The same deep merge as the supervisor's at the end of the run (ox_core::deep_merge):
+    // a running run shows the params it will show once finished.
+    let (_d, p) = project();
+    let id = make_run(
+        &p,
+        "nested",
+        Status::Running,
+        json!({"model": {"layers": 2}, "lr": 0.1}),
+        concat!(
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":64,\"layers\":3}}}\n",
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":128},\"seed\":1}}\n",
+        ),
+    );
+    let c = Catalog::open(&p).unwrap();
+    let v = c.run(id.as_str()).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(v.run.params.clone()),
+        json!({"model": {"layers": 2, "width": 128}, "lr": 0.1, "seed": 1}),
+        "declared params deep-merged, later lines winning, run.json's own params winning"
+    );
 }

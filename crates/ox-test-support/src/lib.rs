@@ -2,6 +2,8 @@
 //! format, and a way to run the `ox` binary in it with a clean environment.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

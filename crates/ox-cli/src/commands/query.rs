@@ -70,12 +70,9 @@ pub fn print(
     }
     // JSON has no columns; working out which params vary costs time on large results.
     let (columns, hidden) = match split_columns(columns) {
-        c if !c.is_empty() || format == Format::Json => (
-            c.iter()
-                .map(|col| column_key(col, &selected.keys))
-                .collect(),
-            Vec::new(),
-        ),
+        c if !c.is_empty() || format == Format::Json => {
+            (column_keys(&c, &selected.keys)?, Vec::new())
+        }
         _ => fit_columns(
             views,
             default_columns(views, &metric_columns(&selected.compiled)),
@@ -120,15 +117,50 @@ fn value_key(field: &Field) -> String {
     }
 }
 
-/// A `--columns` entry as a `RunView::value` key: names written in the query language
-/// (``metrics.`train/loss`.min``, a bare param) are resolved; anything else is kept as is.
-fn column_key(column: &str, keys: &KnownKeys) -> String {
-    let resolved = ox_query::parse(&format!("ORDER BY {column}"))
-        .ok()
-        .and_then(|q| q.order_by.into_iter().next())
-        .filter(|k| !k.descending)
-        .and_then(|k| ox_query::resolve(&k.name, keys).ok());
-    resolved.map_or_else(|| column.to_string(), |f| value_key(&f))
+/// `--columns` entries as `RunView::value` keys, each resolved like a name in a query
+/// (``metrics.`train/loss`.min``, a bare param): an unknown name is a usage error with the
+/// closest names, not an empty column.
+pub fn column_keys(columns: &[String], keys: &KnownKeys) -> Result<Vec<String>, CliError> {
+    columns
+        .iter()
+        .map(|c| check_name("--columns", c, keys).map(|f| value_key(&f)))
+        .collect()
+}
+
+/// A `--sort [-]KEY` checked against the catalog's names, as a `RunView::value` sort spec.
+pub fn sort_spec(spec: &str, keys: &KnownKeys) -> Result<String, CliError> {
+    let (key, descending) = match spec.strip_prefix('-') {
+        Some(k) => (k, "-"),
+        None => (spec, ""),
+    };
+    Ok(format!(
+        "{descending}{}",
+        value_key(&check_name("--sort", key, keys)?)
+    ))
+}
+
+/// Resolves one name given to a flag (`--sort`, `--columns`) the way a query resolves names:
+/// the same errors and "did you mean" hints, exit 2.
+pub fn check_name(flag: &str, name: &str, keys: &KnownKeys) -> Result<Field, CliError> {
+    let text = format!("ORDER BY {name}");
+    let flag_error = |e: QueryError| {
+        let err = CliError::usage(anyhow::anyhow!("{flag} {name}: {}", e.message));
+        match e.hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    };
+    let parsed = ox_query::parse(&text).map_err(flag_error)?;
+    match parsed.order_by.into_iter().next() {
+        Some(k) if parsed.filter.is_none() && parsed.limit.is_none() && !k.descending => {
+            ox_query::resolve(&k.name, keys).map_err(flag_error)
+        }
+        _ => Err(
+            CliError::usage(anyhow::anyhow!("{flag} takes names, got {name:?}")).hint(
+                "a run field, a param or metrics.NAME[.SUMMARY]; backticks around odd names: metrics.`train/loss`",
+            ),
+        ),
+    }
 }
 
 /// Compiles `query` against the catalog's names and loads the runs it selects. `text` is

@@ -22,7 +22,7 @@ pub struct Args {
     /// The run: id, unique id prefix, name, or study/name.
     pub run: String,
     /// Output format (table or json).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Json]))]
     pub format: Option<Format>,
 }
 
