@@ -38,6 +38,8 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
     Stats(commands::stats::Args),
+    /// Figures for papers: `ox plot curves|bar|sweep|heatmap|box|pareto|system -o FILE.png|.svg`.
+    Plot(commands::plot::Args),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
@@ -56,7 +58,30 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    let catalog_reader = matches!(
+        cli.command,
+        Command::Ls(_) | Command::Query(_) | Command::Show(_) | Command::Stats(_)
+    );
+    let result = dispatch(cli.command);
+    let result = match result {
+        // Damage that opening the catalog did not see (pages read only by this command): rebuild
+        // it and run the command once more, on the same command line.
+        Err(e) if catalog_reader && output::is_damaged_catalog(&e) => {
+            match output::rebuild_damaged_catalog(&e) {
+                Ok(()) => match Cli::try_parse() {
+                    Ok(cli) => dispatch(cli.command),
+                    Err(_) => Err(e),
+                },
+                Err(rebuild) => Err(rebuild),
+            }
+        }
+        other => other,
+    };
+    exit::report(result)
+}
+
+fn dispatch(command: Command) -> Result<Outcome, CliError> {
+    match command {
         Command::Init(args) => commands::init::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Watchdog(args) => commands::run::watchdog(args),
@@ -65,8 +90,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Plot(args) => commands::plot::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
-    };
-    exit::report(result)
+    }
 }

@@ -16,7 +16,7 @@ mod run;
 pub mod samples;
 
 pub use config::{LogPatternSpec, ProjectConfig};
-pub use error::CoreError;
+pub use error::{CoreError, io_reason};
 pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
     SeriesFile, json_number, nonfinite_tokens_as_strings, parse_metric_line,

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ls;
+pub mod plot;
 pub mod query;
 pub mod reindex;
 pub mod run;
