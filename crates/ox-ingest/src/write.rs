@@ -70,7 +70,10 @@ impl RunWriter {
         imported: &mut ImportedRun,
         study: Option<&str>,
     ) -> Result<WriteOutcome, IngestError> {
-        let existing = self.by_source.get(&imported.source.key).cloned();
+        let existing = std::iter::once(&imported.source.key)
+            .chain(&imported.legacy_keys)
+            .find_map(|key| self.by_source.get(key))
+            .cloned();
         let (mut run, created) = match existing
             .as_ref()
             .and_then(|id| self.project.read_run(id).ok())
