@@ -9,3 +9,4 @@ pub mod reindex;
 pub mod run;
 pub mod show;
 pub mod stats;
+pub mod ui;
