@@ -87,11 +87,14 @@ fn one_run_its_series_and_its_studies() {
     std::fs::write(
         p.root()
             .join(format!(".ox/metrics/{crashy_id}_metrics.jsonl")),
-        "{\"type\":\"metrics\",\"step\":0,\"loss\":NaN}\n{\"step\":1,\"loss\":2.5}\n",
+        "{\"type\":\"metrics\",\"step\":0,\"loss\":1.5}\n{\"step\":1,\"loss\":NaN}\n{\"step\":2,\"loss\":2.5}\n",
     )
     .unwrap();
     let crashy = ui.get("/api/series?runs=crashy&metric=loss").json();
-    assert_eq!(crashy["series"][0]["y"], serde_json::json!([null, 2.5]));
+    assert_eq!(
+        crashy["series"][0]["y"],
+        serde_json::json!([1.5, null, 2.5])
+    );
     for bad in [
         "/api/series?runs=lr0-s1",
         "/api/series?metric=loss",
@@ -249,4 +252,28 @@ fn a_bad_port_or_a_missing_token_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     let err = ox_test_support::stderr(&o);
     assert!(err.contains("--port 0"), "{err}");
+}
+
+#[test]
+fn stats_api_returns_what_ox_stats_json_prints() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let q = "study = 'sweep'";
+    let cli: Value = serde_json::from_str(&stdout(&p.ox(&[
+        "stats", "--where", q, "--metric", "loss", "--format", "json",
+    ])))
+    .unwrap();
+    let api = ui.get("/api/stats?q=study+%3D+%27sweep%27&metric=loss");
+    assert_eq!(api.status, 200, "{}", api.text());
+    assert_eq!(api.json(), cli);
+    assert!(
+        cli["groups"].as_array().is_some_and(|g| g.len() == 2),
+        "{cli}"
+    );
+
+    let bad = ui.get("/api/stats?q=&metric=nosuch");
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("nosuch"));
+    assert_eq!(ui.get("/api/stats?q=lrr+%3E+1&metric=loss").status, 400);
+    assert_eq!(ui.get("/api/stats?q=").status, 400);
 }

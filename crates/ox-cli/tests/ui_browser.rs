@@ -92,8 +92,8 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     assert!(b.wait_for("document.body.dataset.loaded === 'runs' && document.querySelectorAll('#runs-grid .row').length === 6"));
     let first = b.eval("document.querySelector('#runs-grid .row a').textContent");
     assert_eq!(first, "long-s3");
-    // Select the two long runs: their curves are drawn.
-    b.eval("[...document.querySelectorAll('#runs-grid .row')].slice(0, 2).forEach(r => r.querySelector('input').click())");
+    // Select the four runs of lr 0.1/0.01 × seed 1/2: their curves are drawn.
+    b.eval("[...document.querySelectorAll('#runs-grid .row')].slice(2, 6).forEach(r => r.querySelector('input').click())");
     assert!(b.wait_for("document.querySelector('#main-chart canvas') !== null"));
     std::thread::sleep(Duration::from_millis(300));
     let ink = inked_pixels(&mut b, "#main-chart canvas");
@@ -101,9 +101,11 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark').length >= 6"));
     b.screenshot("runs-selected-chart");
 
-    // Grouped by seed with a band, then log scale: still drawn.
-    b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = g.options[g.options.length - 1].value; g.dispatchEvent(new Event('change'))");
-    assert!(b.wait_for("document.querySelector('#main-chart .u-legend') && document.querySelector('#main-chart .u-legend').textContent.includes('n=1')"));
+    // Grouped by lr: a mean line and band per learning rate, over two seeds each.
+    b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'lr'; g.dispatchEvent(new Event('change'))");
+    assert!(b.wait_for("document.querySelector('#main-chart .u-legend') && document.querySelector('#main-chart .u-legend').textContent.includes('0.01 (n=2)')"));
+    let ink = inked_pixels(&mut b, "#main-chart canvas");
+    assert!(ink > 500, "the grouped chart is empty ({ink} pixels)");
     b.screenshot("runs-chart-grouped");
 
     // Compare view.
@@ -117,6 +119,13 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
         "equal params are not shown: {diff}"
     );
     assert!(b.wait_for("document.getElementById('metrics-side').textContent.includes('loss')"));
+    // The `ox stats` table of the selection, with its verdict.
+    assert!(b.wait_for("document.getElementById('verdict') && document.getElementById('stats-table').rows.length === 3"));
+    let verdict = b.eval("document.getElementById('verdict').textContent");
+    assert!(
+        verdict.as_str().unwrap().starts_with("Verdict: "),
+        "{verdict}"
+    );
     b.screenshot("compare");
 
     // A run page: metrics, a chart per metric, files, log.
@@ -226,6 +235,7 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     let ui = UiServer::start(&p, &[]);
     let Some(mut b) = Browser::launch(1280, 800) else {
         let _ = sleeper.kill();
+        let _ = sleeper.wait();
         return;
     };
     b.goto(&format!("{}#/run/{}", ui.url, id.as_str()));

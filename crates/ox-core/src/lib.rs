@@ -12,7 +12,7 @@ pub mod params;
 mod project;
 mod run;
 
-pub use error::CoreError;
+pub use error::{CoreError, io_reason};
 pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,
     SeriesFile, parse_metric_line,

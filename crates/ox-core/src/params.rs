@@ -71,7 +71,8 @@ fn looks_like_float(s: &str) -> bool {
 
 /// Sets `value` at the dotted path `key` in `params`, creating nested objects on the way
 /// (`model.layers` → `{"model": {"layers": …}}`). Fails when a prefix of the path already
-/// holds a non-object value or a path segment is empty.
+/// holds a non-object value, when the key already holds nested params (`a` after `a.b`:
+/// setting it would silently drop `a.b`), or a path segment is empty.
 pub fn set_dotted(
     params: &mut Map<String, Value>,
     key: &str,
@@ -101,6 +102,16 @@ pub fn set_dotted(
                 )));
             }
         };
+    }
+    if let Some(Value::Object(nested)) = cur.get(*last)
+        && !nested.is_empty()
+        && !value.is_object()
+    {
+        let inner: Vec<String> = nested.keys().map(|k| format!("{key}.{k}")).collect();
+        return Err(bad(&format!(
+            "{key:?} already holds nested params ({}); setting it would drop them",
+            inner.join(", ")
+        )));
     }
     cur.insert((*last).to_string(), value);
     Ok(())
@@ -174,5 +185,14 @@ mod tests {
         assert!(set_param_spec(&mut p, "lr.x=1").is_err());
         assert!(set_param_spec(&mut p, "a..b=1").is_err());
         assert!(set_param_spec(&mut p, "novalue").is_err());
+        // A leaf over nested params is refused in either order (it used to drop model.*).
+        let e = set_param_spec(&mut p, "model=1").unwrap_err().to_string();
+        assert!(e.contains("model.act, model.layers"), "{e}");
+        let mut q = Map::new();
+        set_param_spec(&mut q, "a=1").unwrap();
+        assert!(set_param_spec(&mut q, "a.b=2").is_err());
+        // The same leaf twice: the last value wins.
+        set_param_spec(&mut q, "a=3").unwrap();
+        assert_eq!(q["a"], 3);
     }
 }

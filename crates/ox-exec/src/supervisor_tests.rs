@@ -161,6 +161,7 @@ fn supervisor(
         } else {
             Arc::new(|| Box::new(NoGpu))
         },
+        offer_python_client: false,
     }
 }
 

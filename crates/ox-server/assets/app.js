@@ -125,8 +125,22 @@ function groupBands(seriesList, groupOf, buckets) {
   let lo = Infinity, hi = -Infinity;
   for (const s of seriesList) if (s.x.length) { lo = Math.min(lo, s.x[0]); hi = Math.max(hi, s.x[s.x.length - 1]); }
   if (!Number.isFinite(lo)) return null;
-  const width = (hi - lo) / buckets || 1;
-  const xs = Array.from({ length: buckets }, (_, i) => lo + (i + 0.5) * width);
+  // Runs logged at the same steps are aligned exactly (as ox stats and ox plot do);
+  // otherwise by equal buckets of x.
+  const union = new Set();
+  for (const s of seriesList) { for (const x of s.x) union.add(x); if (union.size > 2 * buckets) break; }
+  const exact = union.size <= 2 * buckets;
+  let xs, bucketOf;
+  if (exact) {
+    xs = [...union].sort((a, b) => a - b);
+    const index = new Map(xs.map((x, i) => [x, i]));
+    bucketOf = x => index.get(x);
+    buckets = xs.length;
+  } else {
+    const width = (hi - lo) / buckets || 1;
+    xs = Array.from({ length: buckets }, (_, i) => lo + (i + 0.5) * width);
+    bucketOf = x => Math.min(buckets - 1, Math.floor((x - lo) / width));
+  }
   const groups = new Map();
   for (const s of seriesList) {
     const g = groupOf(s);
@@ -136,7 +150,7 @@ function groupBands(seriesList, groupOf, buckets) {
     for (let i = 0; i < s.x.length; i++) {
       const y = s.y[i];
       if (y === null || !Number.isFinite(y)) continue;
-      const b = Math.min(buckets - 1, Math.floor((s.x[i] - lo) / width));
+      const b = bucketOf(s.x[i]);
       sum[b] += y; n[b]++;
     }
     groups.get(g).push(Array.from(sum, (v, i) => (n[i] ? v / n[i] : null)));
@@ -639,22 +653,26 @@ async function pageCompare(params) {
   document.body.dataset.loaded = 'compare';
 }
 
-// The `ox stats --format json` object as a table and its verdict.
+// The `ox stats --format json` object (docs/stats.md) as a table and its verdict.
 function renderStats(s) {
   const out = h('div', {});
-  const groups = s.groups || s.configs || [];
-  if (s.verdict) out.append(h('p', { id: 'verdict' }, h('b', {}, 'Verdict: '), typeof s.verdict === 'string' ? s.verdict : (s.verdict.text || JSON.stringify(s.verdict))));
-  if (groups.length) {
-    const cols = ['config', 'n', 'mean', 'ci_low', 'ci_high', 'std', 'p_value'];
-    out.append(h('table', { class: 'data' }, h('tr', {}, cols.map((c, i) => h('th', { class: i ? 'num' : '' }, c))),
-      groups.map(g => {
-        const label = g.label || (g.config ? Object.entries(g.config).map(([k, v]) => `${k}=${fmt(v)}`).join(', ') : '') || '(all)';
-        const ci = g.ci || [];
-        const vals = [g.n, g.mean, g.ci_low ?? ci[0], g.ci_high ?? ci[1], g.std, g.p_value ?? (g.test && g.test.p_value)];
-        return h('tr', { class: g.best ? 'best' : '' }, h('td', {}, label), vals.map(v => h('td', { class: 'num' }, fmt(v))));
-      })));
-  }
-  out.append(h('details', {}, h('summary', {}, 'raw JSON'), h('pre', { class: 'log' }, JSON.stringify(s, null, 2))));
+  const keyText = k => Object.entries(k || {}).map(([a, v]) => `${a}=${fmt(v)}`).join(', ') || '(all runs)';
+  const bestKey = JSON.stringify(s.best);
+  put(out,
+    h('p', { id: 'verdict' }, h('b', {}, 'Verdict: '), s.verdict),
+    h('p', { class: 'muted' }, `${s.metric} (${s.summary} per run, ${s.mode === 'min' ? 'lower' : 'higher'} is better), ${Math.round(s.confidence * 100)}% intervals`),
+  );
+  const cols = ['config', 'n', 'mean', 'std', `${Math.round(s.confidence * 100)}% CI`, 'p (Holm) vs best', "Cohen's d", 'note'];
+  out.append(h('table', { class: 'data', id: 'stats-table' }, h('tr', {}, cols.map((c, i) => h('th', { class: i && i < 7 ? 'num' : '' }, c))),
+    s.groups.map(g => {
+      const vb = g.vs_best || {};
+      const best = JSON.stringify(g.key) === bestKey;
+      return h('tr', { class: best ? 'best' : '' }, h('td', {}, keyText(g.key), best ? ' ★' : ''),
+        [g.n, g.mean, g.std, g.ci ? `${fmt(g.ci[0])} … ${fmt(g.ci[1])}` : '', vb.p_holm, vb.cohen_d].map(v => h('td', { class: 'num' }, fmt(v))),
+        h('td', { class: 'muted' }, [g.fragile ? 'n < 3: fragile' : '', g.note || ''].filter(Boolean).join('; ')));
+    })));
+  if (s.excluded.length) out.append(h('p', { class: 'muted' }, `${s.excluded.length} run(s) left out: `, s.excluded.slice(0, 5).map(e => `${e.id.slice(0, 10)} (${e.reason})`).join('; ')));
+  out.append(h('details', {}, h('summary', {}, 'the full ox stats JSON'), h('pre', { class: 'log' }, JSON.stringify(s, null, 2))));
   return out;
 }
 

@@ -441,6 +441,87 @@ pub(crate) fn studies(state: &mut Worker<'_>) -> Reply {
     }
 }
 
+/// `GET /api/stats?q=QUERY&metric=M[:SUMMARY][&group_by=K,K][&mode=min|max]`: the
+/// `ox stats --where QUERY --metric M --format json` object (with run diagnostics).
+pub(crate) fn stats(state: &mut Worker<'_>, req: &Request) -> Reply {
+    use ox_analysis::runs::MetricSpec;
+    use ox_analysis::{Direction, RunInput, StatsRequest, stats_for_runs};
+
+    let q = req.param("q").unwrap_or("");
+    let Some(spec) = req.param("metric").filter(|m| !m.is_empty()) else {
+        return Reply::error(400, "metric is required (?metric=loss or ?metric=acc:max)");
+    };
+    let direction = match req.param("mode").filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match Direction::parse(m) {
+            Some(d) => Some(d),
+            None => return Reply::error(400, format!("mode must be min or max, not {m:?}")),
+        },
+    };
+    let group_by: Vec<String> = req
+        .param("group_by")
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, q),
+    };
+    let compiled = match catalog.compile_query(q) {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, q),
+    };
+    let views = match catalog.query_compiled(&compiled) {
+        Ok(v) => v,
+        Err(e) => return store_reply(e, q),
+    };
+    // As in `ox stats --where`: a status condition in the query lets any status count.
+    let status_chosen = compiled
+        .fields
+        .contains(&ox_query::Field::Run(ox_query::RunField::Status));
+    let inputs: Vec<RunInput> = views
+        .iter()
+        .map(|v| RunInput {
+            run: &v.run,
+            duration_s: v.duration_s,
+            metrics: &v.metrics,
+        })
+        .collect();
+    let request = StatsRequest {
+        metric: MetricSpec::parse(spec),
+        direction,
+        status_chosen,
+        confidence: 0.95,
+        alpha: 0.05,
+        group_by: (!group_by.is_empty()).then_some(group_by),
+        seed_like: Vec::new(),
+        bootstrap: None,
+        diminishing_tolerance: 0.01,
+    };
+    let mut stats = match stats_for_runs(&inputs, &request) {
+        Ok(s) => s,
+        Err(e) => return Reply::error(400, e.to_string()),
+    };
+    let ids: BTreeMap<String, &RunId> = views
+        .iter()
+        .map(|v| (v.run.id.to_string(), &v.run.id))
+        .collect();
+    for id in stats.runs_to_diagnose() {
+        let Some(run_id) = ids.get(id.as_str()) else {
+            continue;
+        };
+        let path = catalog.project().metrics_path(run_id);
+        if let Ok(file) = ox_core::MetricsFileReader::read_series(&path)
+            && let Some((_, points)) = file.series.iter().find(|(n, _)| *n == stats.metric)
+        {
+            stats.add_series(&id, points);
+        }
+    }
+    to_json(&stats.to_json())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

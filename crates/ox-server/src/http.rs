@@ -177,6 +177,7 @@ fn route(state: &mut Worker<'_>, req: &Request) -> Reply {
         }
         ["series"] => api::series(state, req),
         ["studies"] => api::studies(state),
+        ["stats"] => api::stats(state, req),
         _ => Reply::error(
             404,
             format!(

@@ -1,5 +1,7 @@
 //! The dashboard of `ox ui`: a local HTTP server for the JSON API and the embedded web page.
 //!
+//! Series are downsampled with `ox_analysis::downsample::min_max`, the same as `ox plot`.
+//!
 //! [`Server::bind`] opens the listening socket; [`Server::run`] answers requests on a few
 //! worker threads, each with its own [`ox_store::Catalog`] (refreshed per API request, so
 //! running runs show their new points). The page (`assets/`, uPlot vendored) is compiled into
@@ -12,7 +14,6 @@
 
 mod api;
 mod assets;
-mod downsample;
 mod files;
 mod http;
 mod series;
@@ -22,7 +23,6 @@ use std::sync::Arc;
 
 use ox_core::Project;
 
-pub use downsample::downsample;
 pub use files::{FileError, confined_path};
 pub use series::{Series, SeriesCache, XAxis};
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use ox_core::{LineKind, MetricsFileReader};
 use serde::Serialize;
 
-use crate::downsample::downsample;
+use ox_analysis::downsample::min_max;
 
 /// The x axis of a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +74,8 @@ impl SeriesCache {
     }
 }
 
-/// Reads `metric` out of a metrics file and downsamples it (see [`downsample`]).
+/// Reads `metric` out of a metrics file and downsamples it to about `points` points: min/max
+/// per column (4 points per column, extremes kept), as `ox plot` does.
 pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series {
     let mut raw: Vec<(f64, f64)> = Vec::new();
     let on_line = |step: i64, line: &ox_core::MetricLine<'_>| {
@@ -99,7 +100,7 @@ pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series
         raw.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     let total = raw.len();
-    let kept = downsample(&raw, points);
+    let kept = min_max(&raw, (points / 4).max(1));
     Series {
         x: kept.iter().map(|p| p.0).collect(),
         y: kept.iter().map(|p| p.1).collect(),
@@ -110,6 +111,31 @@ pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_series_keep_their_extremes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let text: String = (0..10_000)
+            .map(|i| {
+                let v = match i {
+                    4321 => 99.0,
+                    8765 => -7.0,
+                    _ => 1.0,
+                };
+                format!("{{\"type\":\"metrics\",\"step\":{i},\"loss\":{v}}}\n")
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let s = read_series(&path, "loss", XAxis::Step, 400);
+        assert_eq!(s.total, 10_000);
+        assert!(s.x.len() <= 400, "{}", s.x.len());
+        let at = |x: f64| s.x.iter().position(|v| *v == x).map(|i| s.y[i]);
+        assert_eq!(at(4321.0), Some(99.0));
+        assert_eq!(at(8765.0), Some(-7.0));
+        assert_eq!(at(0.0), Some(1.0));
+        assert_eq!(at(9999.0), Some(1.0));
+    }
 
     #[test]
     fn reads_one_metric_by_step_or_time_and_caches_until_the_file_changes() {
@@ -125,6 +151,7 @@ mod tests {
         let s = read_series(&path, "loss", XAxis::Step, 100);
         assert_eq!(s.x, [0.0, 1.0]);
         assert!(s.y[1].is_nan());
+        assert_eq!(s.total, 2);
         let t = read_series(&path, "loss", XAxis::Time, 100);
         assert_eq!(t.x, [100.5]);
         let cache = SeriesCache::default();

@@ -154,6 +154,8 @@ pub fn ox_command(bin: &Path, dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
+    // Tables fit the terminal: the same width wherever the tests run.
+    cmd.env_remove("COLUMNS");
     cmd
 }
 
