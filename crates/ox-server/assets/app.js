@@ -420,7 +420,9 @@ function pageRuns(params) {
 
   // ----- chart panel -----
   const chart = { x: 'step', smooth: 0, log: false, group: '' };
+  let chartGeneration = 0;
   async function renderChart() {
+    const generation = ++chartGeneration;
     chartPanel.textContent = '';
     const ids = [...state.selected];
     if (!ids.length) {
@@ -450,6 +452,8 @@ function pageRuns(params) {
     if (!state.metric) { holder.append(h('p', { class: 'muted' }, 'The selected runs have no metrics.')); return; }
     try {
       const res = await api(`api/series?runs=${ids.map(encodeURIComponent).join(',')}&metric=${encodeURIComponent(state.metric)}&points=${POINTS}&x=${chart.x}`);
+      // A newer selection has been drawn meanwhile: this answer is stale.
+      if (generation !== chartGeneration) return;
       const list = res.series.map(s => ({ ...s, label: s.name || s.run.slice(0, 10) }));
       const opts = { series: list, xTime: chart.x === 'time', log: chart.log, smooth: chart.smooth };
       if (chart.group) opts.bands = groupBands(list, s => fmt((flatsById.get(s.run) || {})[chart.group]), 200);
@@ -476,6 +480,9 @@ function pageRuns(params) {
       document.body.dataset.loaded = 'runs';
     } catch (e) {
       count.textContent = '';
+      // No stale rows under an error: they would look like the answer.
+      state.runs = []; state.view = []; state.columns = [];
+      renderHeader(); renderRows();
       errorBox.hidden = false;
       const b = e.body || {};
       errorBox.textContent = [b.caret || e.message, b.hint ? `hint: ${b.hint}` : ''].filter(Boolean).join('\n');
@@ -536,7 +543,7 @@ function pageRun(id) {
         d.files.length ? h('ul', {}, d.files.map(f => h('li', {}, h('a', { href: `api/runs/${encodeURIComponent(r.id)}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`, download: '' }, f.path), h('span', { class: 'muted' }, ` ${fmt(f.bytes)} bytes`))))
           : h('p', { class: 'muted' }, 'none'),
         h('h2', {}, 'Notes'), d.notes ? h('pre', { class: 'log' }, d.notes) : h('p', { class: 'muted' }, 'none'),
-        h('h2', {}, 'Reproduce'), d.reproduce ? h('code', { class: 'cmd' }, d.reproduce) : h('p', { class: 'muted' }, 'No command recorded (an imported run).'),
+        h('h2', {}, 'Reproduce'), d.reproduce ? h('code', { class: 'cmd' }, d.reproduce) : h('p', { class: 'muted' }, 'No command recorded (imported runs and client-only runs have none).'),
       );
     } else {
       const st = document.getElementById('run-status');
