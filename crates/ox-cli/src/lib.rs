@@ -48,6 +48,8 @@ enum Command {
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
     /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
     Import(commands::import::Args),
+    /// Serve the dashboard (runs, charts, compare, live runs) on a local web page.
+    Ui(commands::ui::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -97,5 +99,6 @@ fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Ui(args) => commands::ui::run(args),
     }
 }

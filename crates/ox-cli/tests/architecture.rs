@@ -137,6 +137,11 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tokio",
         ],
     ),
+    // The dashboard serves; it does not run or import anything, and only ox-cli prints.
+    (
+        "ox-server",
+        &["ox-exec", "ox-ingest", "ox-cli", "clap", "anyhow"],
+    ),
 ];
 
 #[test]

@@ -12,3 +12,4 @@ pub mod show;
 pub mod stats;
 pub mod sweep;
 pub mod sweep_status;
+pub mod ui;
