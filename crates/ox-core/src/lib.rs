@@ -14,6 +14,7 @@ pub mod process;
 mod project;
 mod run;
 pub mod samples;
+pub mod system;
 
 pub use config::{LogPatternSpec, ProjectConfig};
 pub use error::{CoreError, io_reason};
@@ -27,6 +28,7 @@ pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};
+pub use system::{SystemSample, read_system};
 
 /// Result type of this crate.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
