@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod output;
 mod runs_output;
+mod selection;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,9 @@ enum Command {
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
     /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
     Import(commands::import::Args),
+    /// Export runs, groups or full series as csv/json/md/latex/parquet:
+    /// `ox export -s STUDY [--group-by P] [--series] --format F [-o FILE]`.
+    Export(commands::export::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -67,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => commands::stats::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Export(args) => commands::export::run(args),
     };
     exit::report(result)
 }

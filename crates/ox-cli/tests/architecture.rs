@@ -105,6 +105,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tokio",
         ],
     ),
+    // Reports and exports: values in, bytes out; the CLI reads and writes the files.
+    (
+        "ox-report",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
 ];
 
 #[test]

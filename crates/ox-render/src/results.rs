@@ -40,7 +40,7 @@ pub fn format_estimate(e: &Estimate) -> (String, Option<String>) {
     match e.half_width.filter(|h| h.is_finite() && *h > 0.0) {
         Some(h) if e.mean.is_finite() => {
             let decimals = (1 - h.log10().floor() as i32).clamp(0, 8) as usize;
-            if h >= 1e6 || h < 1e-6 {
+            if !(1e-6..1e6).contains(&h) {
                 return (format_number(e.mean), Some(format_number(h)));
             }
             (
@@ -67,10 +67,9 @@ impl ResultsTable {
     }
 
     fn numeric(&self, col: usize) -> bool {
-        self.rows.iter().all(|r| match r.get(col) {
-            Some(ResultCell::Plain(Cell::Text(_))) => false,
-            _ => true,
-        })
+        self.rows
+            .iter()
+            .all(|r| !matches!(r.get(col), Some(ResultCell::Plain(Cell::Text(_)))))
     }
 
     /// GitHub-flavoured Markdown: `0.41 ± 0.02`, the best in bold, pipes escaped.

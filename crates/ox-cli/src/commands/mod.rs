@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap `Args` and a `run` function.
 
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod init;
 pub mod ls;
