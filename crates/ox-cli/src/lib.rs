@@ -47,6 +47,9 @@ enum Command {
     /// Export runs, groups or full series as csv/json/md/latex/parquet:
     /// `ox export -s STUDY [--group-by P] [--series] --format F [-o FILE]`.
     Export(commands::export::Args),
+    /// Write a study's analysis report (Markdown, self-contained HTML, tables, log):
+    /// `ox report -s STUDY [--metric M]... [-o DIR]`.
+    Report(commands::report::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Export(args) => commands::export::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     exit::report(result)
 }

@@ -110,6 +110,48 @@ impl ResultsTable {
         out
     }
 
+    /// An HTML `<table>`: estimates as `0.41 ± 0.02`, the best in `<strong>`, numbers
+    /// right-aligned, text escaped.
+    pub fn to_html(&self) -> String {
+        let mut out = String::from("<table>\n<thead><tr>");
+        for (i, c) in self.columns.iter().enumerate() {
+            let class = if self.numeric(i) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            out.push_str(&format!("<th{class}>{}</th>", html_escape(c)));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for (r, row) in self.rows.iter().enumerate() {
+            out.push_str("<tr>");
+            for c in 0..self.columns.len() {
+                let text = match row.get(c) {
+                    Some(ResultCell::Plain(cell)) => cell.display(),
+                    Some(ResultCell::Estimate(e)) => match format_estimate(e) {
+                        (m, Some(h)) => format!("{m} ± {h}"),
+                        (m, None) => m,
+                    },
+                    None => String::new(),
+                };
+                let text = html_escape(&text);
+                let class = if self.numeric(c) {
+                    " class=\"num\""
+                } else {
+                    ""
+                };
+                if self.is_best(r, c) && !text.is_empty() {
+                    out.push_str(&format!("<td{class}><strong>{text}</strong></td>"));
+                } else {
+                    out.push_str(&format!("<td{class}>{text}</td>"));
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out
+    }
+
     /// A LaTeX `tabular` with booktabs rules: estimates as `$0.41 \pm 0.02$`, the best in
     /// bold (`\mathbf`), text escaped.
     pub fn to_latex(&self) -> String {
@@ -162,6 +204,21 @@ impl ResultsTable {
         out.push_str("\\bottomrule\n\\end{tabular}\n");
         out
     }
+}
+
+/// Escapes `&`, `<`, `>` and `"` for HTML text and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -222,5 +279,11 @@ mod tests {
             t.to_latex(),
             "\\begin{tabular}{lrr}\n\\toprule\nlr & n & loss \\\\\n\\midrule\n$0.1$ & $3$ & $0.520 \\pm 0.020$ \\\\\na\\_b & $3$ & $\\mathbf{0.310 \\pm 0.011}$ \\\\\n\\bottomrule\n\\end{tabular}\n"
         );
+        let html = t.to_html();
+        assert!(
+            html.contains("<td class=\"num\"><strong>0.310 ± 0.011</strong></td>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>a_b</td>"), "{html}");
     }
 }

@@ -4,7 +4,9 @@
 //! (or hands it a `Write` sink). Statistics come from `ox-analysis`; tables are rendered
 //! by `ox-render`.
 
+pub mod document;
 pub mod export;
 pub mod parquet;
+pub mod report;
 
 pub use export::{MetricColumn, RunRecord};

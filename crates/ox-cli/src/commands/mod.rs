@@ -7,6 +7,7 @@ pub mod init;
 pub mod ls;
 pub mod query;
 pub mod reindex;
+pub mod report;
 pub mod run;
 pub mod show;
 pub mod stats;

@@ -1,0 +1,492 @@
+//! `ox report`: the analysis report of a study, written into a directory: `report.md`, a
+//! self-contained `report.html`, `plots/`, `summary_table.csv`, `results_table.md`,
+//! `metrics.csv` and `report.log` (what was read, what was skipped and why).
+//!
+//! This file reads (runs, series, the design file) and writes; `ox_report::report` builds
+//! the document from `ox_analysis` results.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use ox_analysis::diagnostics::{SeriesOptions, diagnose_series};
+use ox_analysis::{Direction, Observation, StatsOptions, analyze};
+use ox_core::{MetricsFileReader, Status};
+use ox_report::export::{
+    MetricColumn, RunRecord, default_metric_columns, group_rows, groups_data_table, runs_table,
+};
+use ox_report::report::{Design, MetricAnalysis, ReportInput, TrainingCurves, build};
+use ox_store::RunView;
+
+use super::export::record;
+use crate::output::open_catalog;
+use crate::selection::{Selection, select};
+use crate::{CliError, Outcome};
+
+/// Arguments of `ox report`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  ox report -s sweep1\n  ox report -s sweep1 --metric val_loss --metric val_acc:max -o paper/results\n  ox report --where \"study = 'sweep1' AND lr < 0.1\" --open"
+)]
+pub struct Args {
+    /// Only runs of this study.
+    #[arg(short, long)]
+    pub study: Option<String>,
+    /// Only runs matching this query (see `ox query`).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_expr: Option<String>,
+    /// Metrics to compare, `M` or `M:SUMMARY` (first, last, min, max, mean); the first is
+    /// the primary one. Default: up to four metrics whose name says which way is better.
+    #[arg(long, value_name = "M[:SUMMARY]")]
+    pub metric: Vec<String>,
+    /// Directory to write into (default: `reports/<study>/` in the project).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Open report.html in the browser afterwards.
+    #[arg(long)]
+    pub open: bool,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Significance level for "clear winner".
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+}
+
+/// Lines of `report.log`.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl Log {
+    fn line(&mut self, s: impl Into<String>) {
+        self.0.push(s.into());
+    }
+}
+
+/// Runs `ox report`.
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    for (name, v) in [("--confidence", args.confidence), ("--alpha", args.alpha)] {
+        if !(v > 0.0 && v < 1.0) {
+            return Err(CliError::usage(anyhow!(
+                "{name} must be between 0 and 1, got {v}"
+            )));
+        }
+    }
+    let catalog = open_catalog()?;
+    let project = catalog.project().clone();
+    let selection = Selection {
+        study: args.study.clone(),
+        status: None,
+        where_expr: args.where_expr.clone(),
+    };
+    let selected = select(&catalog, &selection)?;
+    if selected.views.is_empty() {
+        return Err(CliError::usage(anyhow!("no runs selected"))
+            .hint("`ox ls` lists the runs; check --study/--where"));
+    }
+    let views = &selected.views;
+    let mut log = Log::default();
+    let mut problems = Vec::new();
+    for w in &catalog.last_refresh().warnings {
+        log.line(format!("catalog: {w}"));
+        problems.push(format!("Unreadable input: {w}."));
+    }
+    let title = report_title(&args, views);
+    log.line(format!(
+        "selected {} runs ({})",
+        views.len(),
+        selection_text(&args)
+    ));
+    let records: Vec<RunRecord<'_>> = views.iter().map(record).collect();
+
+    let columns = metric_columns(&args, &records)?;
+    if columns.is_empty() {
+        log.line("no metric with a known direction (loss, acc, …): pass --metric M");
+    }
+    let (design, searched) = find_design(project.root(), &title);
+    match &design {
+        Some(d) => log.line(format!("design file: {}", d.file)),
+        None => log.line(format!(
+            "design file: none (looked for {})",
+            searched.join(", ")
+        )),
+    }
+
+    let mut analyses = Vec::new();
+    for c in &columns {
+        let direction = c.direction().unwrap_or(Direction::Min);
+        let (obs, excluded) = observations(views, c, selected.status_chosen);
+        log.line(format!(
+            "metric {} ({}): {} runs counted, {} excluded",
+            c.metric,
+            c.aggregate,
+            obs.len(),
+            excluded.len()
+        ));
+        for e in &excluded {
+            log.line(format!("  skipped {}: {}", e.run_id, e.reason));
+        }
+        let options = StatsOptions {
+            metric: c.metric.clone(),
+            direction,
+            confidence: args.confidence,
+            alpha: args.alpha,
+            group_by: None,
+            seed_like: Vec::new(),
+            bootstrap: None,
+            diminishing_tolerance: 0.01,
+        };
+        let stats = analyze(&obs, excluded, &options);
+        analyses.push(MetricAnalysis {
+            metric: c.metric.clone(),
+            summary: c.aggregate,
+            direction,
+            confidence: args.confidence,
+            alpha: args.alpha,
+            stats,
+            cost_kind: obs.iter().all(|o| o.cost.is_some()).then_some("duration_s"),
+        });
+    }
+
+    let training = training_curves(&catalog, views, &mut log, &mut problems);
+    let out_dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| project.root().join("reports").join(slug(&title)));
+    let command = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let input = ReportInput {
+        title: title.clone(),
+        runs: records.clone(),
+        design,
+        design_searched: searched,
+        metrics: analyses,
+        training,
+        plots: Vec::new(),
+        problems,
+        generated: (
+            chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+            command,
+        ),
+    };
+    let report = build(&input);
+
+    let write = |name: &str, bytes: &[u8]| -> Result<(), CliError> {
+        let path = out_dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    };
+    std::fs::create_dir_all(out_dir.join("plots"))
+        .with_context(|| format!("cannot create {}", out_dir.join("plots").display()))?;
+    let markdown = report.document.to_markdown();
+    write("report.md", markdown.as_bytes())?;
+    let plots_dir = out_dir.clone();
+    let html = report
+        .document
+        .to_html(&|path: &str| inline_image(&plots_dir, path));
+    write("report.html", html.as_bytes())?;
+    write(
+        "results_table.md",
+        report.results_table.to_markdown().as_bytes(),
+    )?;
+    let counted: Vec<RunRecord<'_>> = records
+        .iter()
+        .copied()
+        .filter(|r| selected.status_chosen || r.run.status == Status::Completed)
+        .collect();
+    let keys = input
+        .metrics
+        .first()
+        .map(|m| m.stats.group_by.clone())
+        .unwrap_or_default();
+    let summary = groups_data_table(
+        &group_rows(&counted, &keys, &columns, args.confidence),
+        &keys,
+        &columns,
+    );
+    write("summary_table.csv", summary.to_csv().as_bytes())?;
+    write(
+        "metrics.csv",
+        runs_table(&records, &default_metric_columns(&records, true))
+            .to_csv()
+            .as_bytes(),
+    )?;
+    log.line(format!(
+        "wrote report.md, report.html, results_table.md, summary_table.csv, metrics.csv in {}",
+        out_dir.display()
+    ));
+    let mut log_text = String::new();
+    for l in &log.0 {
+        let _ = writeln!(log_text, "{l}");
+    }
+    write("report.log", log_text.as_bytes())?;
+
+    eprintln!(
+        "{} findings from {} runs; {} limitation(s) noted",
+        report.findings.len(),
+        views.len(),
+        report.limitations.len()
+    );
+    println!("{}", out_dir.join("report.html").display());
+    println!("{}", out_dir.join("report.md").display());
+    if args.open {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(out_dir.join("report.html"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+    Ok(Outcome::Success)
+}
+
+fn report_title(args: &Args, views: &[RunView]) -> String {
+    if let Some(s) = &args.study {
+        return s.clone();
+    }
+    let mut studies: Vec<&str> = views.iter().map(|v| v.run.study.as_str()).collect();
+    studies.sort_unstable();
+    studies.dedup();
+    match studies.as_slice() {
+        [one] => (*one).to_string(),
+        _ => "selection".to_string(),
+    }
+}
+
+fn selection_text(args: &Args) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &args.study {
+        parts.push(format!("study {s}"));
+    }
+    if let Some(w) = &args.where_expr {
+        parts.push(format!("where {w}"));
+    }
+    if parts.is_empty() {
+        "all runs".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// A file-name-safe form of a title.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let t = out.trim_matches('-').to_string();
+    if t.is_empty() { "report".into() } else { t }
+}
+
+fn shell_quote(a: &str) -> String {
+    if !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+/// The study's design file: `experiment_summary.md` or `README.md` in `studies/<study>/`,
+/// `<study>/` or `experiments/<study>/` of the project. Returns the places looked at too.
+pub fn find_design(root: &Path, study: &str) -> (Option<Design>, Vec<String>) {
+    let mut searched = Vec::new();
+    for dir in study_dirs(study) {
+        for file in ["experiment_summary.md", "README.md"] {
+            let rel = format!("{dir}/{file}");
+            searched.push(rel.clone());
+            if let Ok(text) = std::fs::read_to_string(root.join(&rel)) {
+                return (Some(Design { file: rel, text }), searched);
+            }
+        }
+    }
+    (None, searched)
+}
+
+/// Where a study's own files live, relative to the project root, most specific first.
+pub fn study_dirs(study: &str) -> Vec<String> {
+    vec![
+        format!("studies/{study}"),
+        study.to_string(),
+        format!("experiments/{study}"),
+    ]
+}
+
+fn metric_columns(args: &Args, records: &[RunRecord<'_>]) -> Result<Vec<MetricColumn>, CliError> {
+    let known: BTreeMap<&str, usize> =
+        records
+            .iter()
+            .flat_map(|r| r.metrics.keys())
+            .fold(BTreeMap::new(), |mut m, k| {
+                *m.entry(k.as_str()).or_insert(0) += 1;
+                m
+            });
+    if !args.metric.is_empty() {
+        let cols: Vec<MetricColumn> = args.metric.iter().map(|s| MetricColumn::parse(s)).collect();
+        for c in &cols {
+            if !known.contains_key(c.metric.as_str()) {
+                let hint = known
+                    .keys()
+                    .min_by_key(|k| ox_store::edit_distance(k, &c.metric))
+                    .map(|k| {
+                        format!(
+                            "did you mean {k}? metrics: {}",
+                            known
+                                .keys()
+                                .take(12)
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .unwrap_or_else(|| "the selected runs have no metrics".into());
+                return Err(CliError::usage(anyhow!(
+                    "no selected run has the metric {:?}",
+                    c.metric
+                ))
+                .hint(hint));
+            }
+        }
+        return Ok(cols);
+    }
+    // Evaluation-like names first (val/eval/test/acc), then the rest; only metrics most
+    // runs have and whose name says which way is better.
+    let half = records.len().div_ceil(2);
+    let mut names: Vec<&str> = known
+        .iter()
+        .filter(|(k, n)| **n >= half && Direction::infer(k).is_some())
+        .map(|(k, _)| *k)
+        .collect();
+    let rank = |k: &str| {
+        let l = k.to_ascii_lowercase();
+        if ["val", "eval", "test"].iter().any(|w| l.contains(w)) {
+            0
+        } else if l.contains("acc") || l.contains("score") {
+            1
+        } else {
+            2
+        }
+    };
+    names.sort_by_key(|k| (rank(k), *k));
+    names.truncate(4);
+    Ok(names.into_iter().map(MetricColumn::parse).collect())
+}
+
+fn observations(
+    views: &[RunView],
+    c: &MetricColumn,
+    status_chosen: bool,
+) -> (Vec<Observation>, Vec<ox_analysis::report::Excluded>) {
+    use ox_analysis::report::Excluded;
+    let mut obs = Vec::new();
+    let mut excluded = Vec::new();
+    for v in views {
+        let id = v.run.id.to_string();
+        if !status_chosen && v.run.status != Status::Completed {
+            excluded.push(Excluded {
+                run_id: id,
+                reason: format!("status {}", v.run.status),
+            });
+            continue;
+        }
+        match c.value(&v.metrics) {
+            None => excluded.push(Excluded {
+                run_id: id,
+                reason: format!("no metric '{}'", c.metric),
+            }),
+            Some(value) => obs.push(Observation {
+                run_id: id,
+                params: ox_core::flatten_params(&v.run.params)
+                    .into_iter()
+                    .map(|(k, v)| (k, v.clone()))
+                    .collect(),
+                value,
+                cost: v.duration_s,
+            }),
+        }
+    }
+    (obs, excluded)
+}
+
+/// The training curve: the first loss-like metric (`train` in its name preferred); every
+/// run's series diagnosed (convergence, divergence, oscillation).
+fn training_curves(
+    catalog: &ox_store::Catalog,
+    views: &[RunView],
+    log: &mut Log,
+    problems: &mut Vec<String>,
+) -> Option<TrainingCurves> {
+    let mut names: Vec<&String> = views.iter().flat_map(|v| v.metrics.keys()).collect();
+    names.sort();
+    names.dedup();
+    let metric = names
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().contains("loss"))
+        .min_by_key(|n| {
+            let l = n.to_ascii_lowercase();
+            (
+                !(l.contains("train") || l == "loss"),
+                l.contains("val") || l.contains("eval") || l.contains("test"),
+                l.len(),
+            )
+        })?
+        .to_string();
+    let opts = SeriesOptions {
+        direction: Direction::Min,
+        threshold: None,
+        plateau_tolerance: 0.02,
+    };
+    let mut runs = Vec::new();
+    for v in views.iter().filter(|v| v.metrics.contains_key(&metric)) {
+        let path = catalog.project().metrics_path(&v.run.id);
+        match MetricsFileReader::read_series(&path) {
+            Ok(file) => {
+                if !file.bad_lines.is_empty() {
+                    let msg = format!(
+                        "{}: {} unparseable line(s) in {} skipped",
+                        v.run.id,
+                        file.bad_lines.len(),
+                        path.display()
+                    );
+                    log.line(msg.clone());
+                    problems.push(format!("Damaged metrics file: {msg}."));
+                }
+                if let Some((_, pts)) = file.series.iter().find(|(n, _)| *n == metric) {
+                    runs.push((v.run.id.to_string(), diagnose_series(pts, &opts)));
+                }
+            }
+            Err(e) => {
+                log.line(format!("{}: series not read: {e}", v.run.id));
+                problems.push(format!("Unreadable metrics of {}: {e}.", v.run.id));
+            }
+        }
+    }
+    log.line(format!(
+        "training curves: {metric} of {} runs diagnosed",
+        runs.len()
+    ));
+    Some(TrainingCurves { metric, runs })
+}
+
+fn inline_image(dir: &Path, rel: &str) -> Option<ox_report::document::InlineImage> {
+    let mime = if rel.ends_with(".svg") {
+        "image/svg+xml"
+    } else if rel.ends_with(".png") {
+        "image/png"
+    } else {
+        return None;
+    };
+    let bytes = std::fs::read(dir.join(rel)).ok()?;
+    Some(ox_report::document::InlineImage { mime, bytes })
+}
