@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod metrics_write;
 pub mod params;
 mod project;
+pub mod provenance;
 mod run;
 
 pub use error::CoreError;
@@ -20,6 +21,7 @@ pub use metrics::{
 pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
+pub use provenance::{FileRecord, Provenance, provenance};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 
 /// Result type of this crate.
