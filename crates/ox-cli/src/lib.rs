@@ -50,6 +50,12 @@ enum Command {
     /// Write a study's analysis report (Markdown, self-contained HTML, tables, log):
     /// `ox report -s STUDY [--metric M]... [-o DIR]`.
     Report(commands::report::Args),
+    /// Write an experiment record (experiments/YYYY-MM-DD_slug.md) from runs:
+    /// `ox record RUN... [--title T]`; again, it refreshes only its generated blocks.
+    Record(commands::record::Args),
+    /// Refresh the results table of an experiment's NOTES.md (`ox notes RUN|STUDY`) or the
+    /// key findings of a study's README (`ox notes --study S`).
+    Notes(commands::notes::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -76,6 +82,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Record(args) => commands::record::run(args),
+        Command::Notes(args) => commands::notes::run(args),
     };
     exit::report(result)
 }

@@ -318,6 +318,9 @@ pub fn groups_results_table(
     }
     for (i, c) in columns.iter().enumerate() {
         let Some(dir) = c.direction() else { continue };
+        if rows.len() < 2 {
+            break;
+        }
         let best = rows
             .iter()
             .enumerate()
@@ -357,6 +360,9 @@ pub fn runs_results_table(
     }
     for (i, c) in columns.iter().enumerate() {
         let Some(dir) = c.direction() else { continue };
+        if runs.len() < 2 {
+            break;
+        }
         let best = runs
             .iter()
             .enumerate()

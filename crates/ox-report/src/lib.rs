@@ -4,9 +4,12 @@
 //! (or hands it a `Write` sink). Statistics come from `ox-analysis`; tables are rendered
 //! by `ox-render`.
 
+pub mod blocks;
 pub mod document;
 pub mod export;
+pub mod notes;
 pub mod parquet;
+pub mod record;
 pub mod report;
 
 pub use export::{MetricColumn, RunRecord};

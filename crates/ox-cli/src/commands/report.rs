@@ -56,7 +56,7 @@ pub struct Args {
 
 /// Lines of `report.log`.
 #[derive(Default)]
-struct Log(Vec<String>);
+pub struct Log(Vec<String>);
 
 impl Log {
     fn line(&mut self, s: impl Into<String>) {
@@ -100,10 +100,6 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     ));
     let records: Vec<RunRecord<'_>> = views.iter().map(record).collect();
 
-    let columns = metric_columns(&args, &records)?;
-    if columns.is_empty() {
-        log.line("no metric with a known direction (loss, acc, …): pass --metric M");
-    }
     let (design, searched) = find_design(project.root(), &title);
     match &design {
         Some(d) => log.line(format!("design file: {}", d.file)),
@@ -112,44 +108,20 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             searched.join(", ")
         )),
     }
-
-    let mut analyses = Vec::new();
-    for c in &columns {
-        let direction = c.direction().unwrap_or(Direction::Min);
-        let (obs, excluded) = observations(views, c, selected.status_chosen);
-        log.line(format!(
-            "metric {} ({}): {} runs counted, {} excluded",
-            c.metric,
-            c.aggregate,
-            obs.len(),
-            excluded.len()
-        ));
-        for e in &excluded {
-            log.line(format!("  skipped {}: {}", e.run_id, e.reason));
-        }
-        let options = StatsOptions {
-            metric: c.metric.clone(),
-            direction,
-            confidence: args.confidence,
-            alpha: args.alpha,
-            group_by: None,
-            seed_like: Vec::new(),
-            bootstrap: None,
-            diminishing_tolerance: 0.01,
-        };
-        let stats = analyze(&obs, excluded, &options);
-        analyses.push(MetricAnalysis {
-            metric: c.metric.clone(),
-            summary: c.aggregate,
-            direction,
-            confidence: args.confidence,
-            alpha: args.alpha,
-            stats,
-            cost_kind: obs.iter().all(|o| o.cost.is_some()).then_some("duration_s"),
-        });
-    }
-
-    let training = training_curves(&catalog, views, &mut log, &mut problems);
+    let Analysis {
+        columns,
+        analyses,
+        training,
+    } = analyse(
+        &catalog,
+        views,
+        selected.status_chosen,
+        &args.metric,
+        args.confidence,
+        args.alpha,
+        &mut log,
+        &mut problems,
+    )?;
     let out_dir = args
         .output
         .clone()
@@ -245,6 +217,107 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
+/// What `ox report` and `ox notes --study` compute from the runs.
+pub struct Analysis {
+    pub columns: Vec<MetricColumn>,
+    pub analyses: Vec<MetricAnalysis>,
+    pub training: Option<TrainingCurves>,
+}
+
+/// The statistics of every compared metric (`ox_analysis::analyze`) and the diagnostics
+/// of the training curves; what was counted and skipped goes to `log`.
+#[allow(clippy::too_many_arguments)]
+fn analyse(
+    catalog: &ox_store::Catalog,
+    views: &[RunView],
+    status_chosen: bool,
+    metric_specs: &[String],
+    confidence: f64,
+    alpha: f64,
+    log: &mut Log,
+    problems: &mut Vec<String>,
+) -> Result<Analysis, CliError> {
+    let records: Vec<RunRecord<'_>> = views.iter().map(record).collect();
+    let columns = metric_columns(metric_specs, &records)?;
+    if columns.is_empty() {
+        log.line("no metric with a known direction (loss, acc, …): pass --metric M");
+    }
+    let mut analyses = Vec::new();
+    for c in &columns {
+        let direction = c.direction().unwrap_or(Direction::Min);
+        let (obs, excluded) = observations(views, c, status_chosen);
+        log.line(format!(
+            "metric {} ({}): {} runs counted, {} excluded",
+            c.metric,
+            c.aggregate,
+            obs.len(),
+            excluded.len()
+        ));
+        for e in &excluded {
+            log.line(format!("  skipped {}: {}", e.run_id, e.reason));
+        }
+        let options = StatsOptions {
+            metric: c.metric.clone(),
+            direction,
+            confidence,
+            alpha,
+            group_by: None,
+            seed_like: Vec::new(),
+            bootstrap: None,
+            diminishing_tolerance: 0.01,
+        };
+        let stats = analyze(&obs, excluded, &options);
+        analyses.push(MetricAnalysis {
+            metric: c.metric.clone(),
+            summary: c.aggregate,
+            direction,
+            confidence,
+            alpha,
+            stats,
+            cost_kind: obs.iter().all(|o| o.cost.is_some()).then_some("duration_s"),
+        });
+    }
+    let training = training_curves(catalog, views, log, problems);
+    Ok(Analysis {
+        columns,
+        analyses,
+        training,
+    })
+}
+
+/// The key findings of a selection of runs, as `ox report` writes them.
+pub fn findings_of(
+    catalog: &ox_store::Catalog,
+    views: &[RunView],
+    status_chosen: bool,
+    title: &str,
+) -> Result<Vec<String>, CliError> {
+    let mut log = Log::default();
+    let mut problems = Vec::new();
+    let a = analyse(
+        catalog,
+        views,
+        status_chosen,
+        &[],
+        0.95,
+        0.05,
+        &mut log,
+        &mut problems,
+    )?;
+    let input = ReportInput {
+        title: title.to_string(),
+        runs: views.iter().map(record).collect(),
+        design: None,
+        design_searched: Vec::new(),
+        metrics: a.analyses,
+        training: a.training,
+        plots: Vec::new(),
+        problems,
+        generated: (String::new(), String::new(), String::new()),
+    };
+    Ok(build(&input).findings)
+}
+
 fn report_title(args: &Args, views: &[RunView]) -> String {
     if let Some(s) = &args.study {
         return s.clone();
@@ -323,7 +396,12 @@ pub fn study_dirs(study: &str) -> Vec<String> {
     ]
 }
 
-fn metric_columns(args: &Args, records: &[RunRecord<'_>]) -> Result<Vec<MetricColumn>, CliError> {
+/// The metrics to compare: `specs` when given (checked against the runs' metrics), else
+/// up to four whose name says which way is better, evaluation-like names first.
+pub fn metric_columns(
+    specs: &[String],
+    records: &[RunRecord<'_>],
+) -> Result<Vec<MetricColumn>, CliError> {
     let known: BTreeMap<&str, usize> =
         records
             .iter()
@@ -332,8 +410,8 @@ fn metric_columns(args: &Args, records: &[RunRecord<'_>]) -> Result<Vec<MetricCo
                 *m.entry(k.as_str()).or_insert(0) += 1;
                 m
             });
-    if !args.metric.is_empty() {
-        let cols: Vec<MetricColumn> = args.metric.iter().map(|s| MetricColumn::parse(s)).collect();
+    if !specs.is_empty() {
+        let cols: Vec<MetricColumn> = specs.iter().map(|s| MetricColumn::parse(s)).collect();
         for c in &cols {
             if !known.contains_key(c.metric.as_str()) {
                 let hint = known
