@@ -57,14 +57,18 @@ pub fn select(catalog: &Catalog, sel: &Selection) -> Result<Selected, CliError> 
         let mut studies: Vec<&str> = all.iter().map(|v| v.run.study.as_str()).collect();
         studies.sort_unstable();
         studies.dedup();
-        let closest = studies
-            .iter()
-            .min_by_key(|s| ox_store::edit_distance(s, study))
-            .map(|s| format!("did you mean {s}? studies: {}", studies.join(", ")));
+        let close = ox_query::suggest::closest(study, studies.iter().copied());
         let err = CliError::usage(anyhow::anyhow!("no runs in study {study:?}"));
-        return Err(match closest {
-            Some(h) => err.hint(h),
-            None => err.hint("the project has no runs yet: `ox run` or `ox import` adds some"),
+        return Err(if studies.is_empty() {
+            err.hint("the project has no runs yet: `ox run` or `ox import` adds some")
+        } else if close.is_empty() {
+            err.hint(format!("studies: {}", studies.join(", ")))
+        } else {
+            err.hint(format!(
+                "did you mean {}? studies: {}",
+                ox_query::suggest::or_list(&close),
+                studies.join(", ")
+            ))
         });
     }
     Ok(Selected {

@@ -11,4 +11,4 @@ pub mod table;
 pub use number::format_number;
 pub use results::{Estimate, ResultCell, ResultsTable};
 pub use sparkline::sparkline;
-pub use table::{Align, Cell, Table};
+pub use table::{Align, Cell, Table, ellipsize};

@@ -215,6 +215,7 @@ pub fn group_rows(
         .iter()
         .map(|r| Observation {
             run_id: r.run.id.to_string(),
+            name: r.run.name.clone(),
             params: r.flat_params(),
             value: f64::NAN,
             cost: None,

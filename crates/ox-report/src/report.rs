@@ -790,11 +790,22 @@ fn findings(input: &ReportInput<'_>, labels: &Labels, diverged: &[String]) -> Ve
                 .groups
                 .iter()
                 .flat_map(|g| g.outliers.iter())
-                .map(|(id, z)| format!("{} (modified z = {z:.1})", labels.of(id)))
+                .map(|o| {
+                    format!(
+                        "{} ({} = {}; Grubbs G = {:.2} > {:.2}, p = {})",
+                        labels.of(&o.run_id),
+                        m.metric,
+                        fmt(o.value),
+                        o.grubbs_g,
+                        o.critical,
+                        fmt_p(o.p)
+                    )
+                })
                 .collect();
             if !outliers.is_empty() {
                 out.push(format!(
-                    "Outlier seeds to re-check (|modified z| > 3.5 within their configuration): {}.",
+                    "Outlier seeds to re-check (Grubbs' test within their configuration, α = {}): {}.",
+                    ox_analysis::outliers::OUTLIER_ALPHA,
                     outliers.join(", ")
                 ));
             }

@@ -194,21 +194,11 @@ fn metric_columns(args: &Args, records: &[RunRecord<'_>]) -> Result<Vec<MetricCo
         .collect();
     for c in &columns {
         if !known.contains(c.metric.as_str()) {
-            let closest = known
-                .iter()
-                .min_by_key(|k| ox_store::edit_distance(k, &c.metric))
-                .map(|k| {
-                    format!(
-                        "did you mean {k}? metrics of the selected runs: {}",
-                        known
-                            .iter()
-                            .take(12)
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })
-                .unwrap_or_else(|| "the selected runs have no metrics".into());
+            let closest = super::report::did_you_mean(
+                &c.metric,
+                known.iter().copied(),
+                "metrics of the selected runs",
+            );
             return Err(
                 CliError::usage(anyhow!("no selected run has the metric {:?}", c.metric))
                     .hint(closest),
@@ -224,21 +214,11 @@ fn check_params(keys: &[String], records: &[RunRecord<'_>]) -> Result<(), CliErr
         .flat_map(|r| r.flat_params().into_keys())
         .collect();
     if let Some(unknown) = keys.iter().find(|k| !known.contains(k.as_str())) {
-        let closest = known
-            .iter()
-            .min_by_key(|k| ox_store::edit_distance(k, unknown))
-            .map(|k| {
-                format!(
-                    "did you mean {k}? params of the selected runs: {}",
-                    known
-                        .iter()
-                        .take(20)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .unwrap_or_else(|| "the selected runs have no params".into());
+        let closest = super::report::did_you_mean(
+            unknown,
+            known.iter().map(String::as_str),
+            "params of the selected runs",
+        );
         return Err(
             CliError::usage(anyhow!("no selected run has the param {unknown:?}")).hint(closest),
         );

@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
+use ox_analysis::Direction;
 use ox_analysis::diagnostics::{SeriesOptions, diagnose_series};
-use ox_analysis::{Direction, Observation, StatsOptions, analyze};
+use ox_analysis::runs::{MetricSpec, RunInput, StatsRequest, stats_for_runs};
 use ox_core::{MetricsFileReader, Status};
 use ox_report::export::{
     MetricColumn, RunRecord, default_metric_columns, group_rows, groups_data_table, runs_table,
@@ -242,23 +243,21 @@ fn analyse(
     if columns.is_empty() {
         log.line("no metric with a known direction (loss, acc, …): pass --metric M");
     }
+    let inputs: Vec<RunInput<'_>> = views
+        .iter()
+        .map(|v| RunInput {
+            run: &v.run,
+            duration_s: v.duration_s,
+            metrics: &v.metrics,
+        })
+        .collect();
     let mut analyses = Vec::new();
     for c in &columns {
-        let direction = c.direction().unwrap_or(Direction::Min);
-        let (obs, excluded) = observations(views, c, status_chosen);
-        log.line(format!(
-            "metric {} ({}): {} runs counted, {} excluded",
-            c.metric,
-            c.aggregate,
-            obs.len(),
-            excluded.len()
-        ));
-        for e in &excluded {
-            log.line(format!("  skipped {}: {}", e.run_id, e.reason));
-        }
-        let options = StatsOptions {
-            metric: c.metric.clone(),
-            direction,
+        // Which runs count, their value and cost: ox-analysis decides, as for `ox stats`.
+        let req = StatsRequest {
+            metric: MetricSpec::parse(&format!("{}:{}", c.metric, c.aggregate)),
+            direction: c.direction(),
+            status_chosen,
             confidence,
             alpha,
             group_by: None,
@@ -266,15 +265,35 @@ fn analyse(
             bootstrap: None,
             diminishing_tolerance: 0.01,
         };
-        let stats = analyze(&obs, excluded, &options);
+        let stats = match stats_for_runs(&inputs, &req) {
+            Ok(s) => s,
+            Err(e) => {
+                log.line(format!(
+                    "metric {} ({}): not analysed: {e}",
+                    c.metric, c.aggregate
+                ));
+                problems.push(format!("`{}` not analysed: {e}.", c.metric));
+                continue;
+            }
+        };
+        let counted: usize = stats.report.groups.iter().map(|g| g.stats.n).sum();
+        log.line(format!(
+            "metric {} ({}): {counted} runs counted, {} excluded",
+            c.metric,
+            c.aggregate,
+            stats.report.excluded.len()
+        ));
+        for e in &stats.report.excluded {
+            log.line(format!("  skipped {}: {}", e.run_id, e.reason));
+        }
         analyses.push(MetricAnalysis {
             metric: c.metric.clone(),
             summary: c.aggregate,
-            direction,
+            direction: stats.options.direction,
             confidence,
             alpha,
-            stats,
-            cost_kind: obs.iter().all(|o| o.cost.is_some()).then_some("duration_s"),
+            cost_kind: stats.cost_kind.map(|k| k.as_str()),
+            stats: stats.report,
         });
     }
     let training = training_curves(catalog, views, log, problems);
@@ -346,6 +365,29 @@ fn selection_text(args: &Args) -> String {
     }
 }
 
+/// A hint naming the closest of `known` to `wanted` (`ox_query::suggest`), and some of
+/// the names there are.
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+    what: &str,
+) -> String {
+    let list: Vec<&str> = known.clone().take(12).collect();
+    if list.is_empty() {
+        return format!("there are no {what}");
+    }
+    let close = ox_query::suggest::closest(wanted, known);
+    if close.is_empty() {
+        format!("{what}: {}", list.join(", "))
+    } else {
+        format!(
+            "did you mean {}? {what}: {}",
+            ox_query::suggest::or_list(&close),
+            list.join(", ")
+        )
+    }
+}
+
 /// A file-name-safe form of a title.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();
@@ -414,21 +456,11 @@ pub fn metric_columns(
         let cols: Vec<MetricColumn> = specs.iter().map(|s| MetricColumn::parse(s)).collect();
         for c in &cols {
             if !known.contains_key(c.metric.as_str()) {
-                let hint = known
-                    .keys()
-                    .min_by_key(|k| ox_store::edit_distance(k, &c.metric))
-                    .map(|k| {
-                        format!(
-                            "did you mean {k}? metrics: {}",
-                            known
-                                .keys()
-                                .take(12)
-                                .copied()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })
-                    .unwrap_or_else(|| "the selected runs have no metrics".into());
+                let hint = did_you_mean(
+                    &c.metric,
+                    known.keys().copied(),
+                    "metrics of the selected runs",
+                );
                 return Err(CliError::usage(anyhow!(
                     "no selected run has the metric {:?}",
                     c.metric
@@ -459,42 +491,6 @@ pub fn metric_columns(
     names.sort_by_key(|k| (rank(k), *k));
     names.truncate(4);
     Ok(names.into_iter().map(MetricColumn::parse).collect())
-}
-
-fn observations(
-    views: &[RunView],
-    c: &MetricColumn,
-    status_chosen: bool,
-) -> (Vec<Observation>, Vec<ox_analysis::report::Excluded>) {
-    use ox_analysis::report::Excluded;
-    let mut obs = Vec::new();
-    let mut excluded = Vec::new();
-    for v in views {
-        let id = v.run.id.to_string();
-        if !status_chosen && v.run.status != Status::Completed {
-            excluded.push(Excluded {
-                run_id: id,
-                reason: format!("status {}", v.run.status),
-            });
-            continue;
-        }
-        match c.value(&v.metrics) {
-            None => excluded.push(Excluded {
-                run_id: id,
-                reason: format!("no metric '{}'", c.metric),
-            }),
-            Some(value) => obs.push(Observation {
-                run_id: id,
-                params: ox_core::flatten_params(&v.run.params)
-                    .into_iter()
-                    .map(|(k, v)| (k, v.clone()))
-                    .collect(),
-                value,
-                cost: v.duration_s,
-            }),
-        }
-    }
-    (obs, excluded)
 }
 
 /// The training curve: the first loss-like metric (`train` in its name preferred); every
