@@ -96,7 +96,9 @@ fn known_winner_is_named_with_its_test() {
     );
     assert!(findings.contains("Use **lr=0.1**"), "{findings}");
     assert!(
-        findings.contains("lr matters: it explains 100% of the variance in loss across 3 values (ANOVA p = "),
+        findings.contains(
+            "lr matters: it explains 100% of the variance in loss across 3 values (ANOVA p = "
+        ),
         "{findings}"
     );
     assert!(!findings.contains("No clear winner"), "{findings}");
