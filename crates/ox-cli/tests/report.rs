@@ -204,3 +204,36 @@ fn report_usage_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn html_report_renders_in_headless_chromium_without_network() {
+    let p = winner();
+    report(&p, &[]);
+    let html = p.root().join("reports/sweep/report.html");
+    let Some(mut b) = ox_test_support::browser::Browser::launch(1100, 1400) else {
+        return;
+    };
+    b.goto(&format!("file://{}", html.display()));
+    let tables = b.eval("document.querySelectorAll('table').length");
+    assert!(tables.as_u64().unwrap() >= 3, "{tables}");
+    let heading = b.eval("document.querySelector('h1').textContent");
+    assert_eq!(heading, "Experiment analysis: sweep");
+    // Self-contained: nothing fetched, nothing referenced outside the file.
+    let fetched = b.eval("performance.getEntriesByType('resource').map(e => e.name)");
+    assert_eq!(
+        fetched,
+        serde_json::json!([]),
+        "network requests: {fetched}"
+    );
+    let external = b.eval(
+        "document.querySelectorAll('link[href], script[src], iframe, img:not([src^=\"data:\"])').length",
+    );
+    assert_eq!(external, 0);
+    // Every image decoded: none broken.
+    let broken = b.eval(
+        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)",
+    );
+    assert_eq!(broken, serde_json::json!([]), "broken images: {broken}");
+    b.screenshot("report-winner");
+    assert!(b.errors.is_empty(), "{:?}", b.errors);
+}

@@ -253,15 +253,31 @@ fn overview(input: &ReportInput<'_>, doc: &mut Document) {
         Some(d) => {
             items.push(format!("Design: from `{}`", d.file));
         }
-        None => items.push(format!(
-            "Design: no design file found (looked for {})",
-            input
-                .design_searched
-                .iter()
-                .map(|p| format!("`{p}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        None => {
+            let mut dirs: Vec<&str> = Vec::new();
+            let mut files: Vec<&str> = Vec::new();
+            for p in &input.design_searched {
+                let (d, f) = p.rsplit_once('/').unwrap_or(("", p.as_str()));
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+                if !files.contains(&f) {
+                    files.push(f);
+                }
+            }
+            items.push(format!(
+                "Design: no design file found (looked in {} for {})",
+                dirs.iter()
+                    .map(|d| format!("`{d}/`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                files
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))
+        }
     }
     items.push(format!(
         "Runs: {} ({})",
@@ -479,7 +495,7 @@ fn comparison_table(m: &MetricAnalysis) -> ResultsTable {
             "n",
             &format!("{} (mean ± {:.0}% CI)", m.metric, m.confidence * 100.0),
             "std",
-            "Holm p vs best",
+            "Holm p vs rank 1",
             "Cohen's d",
         ]
         .map(String::from),
@@ -501,11 +517,11 @@ fn comparison_table(m: &MetricAnalysis) -> ResultsTable {
         });
         row.push(g.stats.std.map_or(Cell::Empty, Cell::Num).into());
         let vs = g.vs_best.as_ref();
-        row.push(match vs.and_then(|v| v.p_holm) {
-            Some(p) => Cell::Text(fmt_p(p)).into(),
-            None if i == 0 => Cell::Text("best".into()).into(),
-            None => Cell::Text("n < 2".into()).into(),
-        });
+        row.push(
+            vs.and_then(|v| v.p_holm)
+                .map_or(Cell::Empty, Cell::Num)
+                .into(),
+        );
         row.push(
             vs.and_then(|v| v.cohen_d)
                 .filter(|d| d.is_finite())
