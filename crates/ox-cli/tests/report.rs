@@ -237,3 +237,50 @@ fn html_report_renders_in_headless_chromium_without_network() {
     b.screenshot("report-winner");
     assert!(b.errors.is_empty(), "{:?}", b.errors);
 }
+
+#[test]
+fn per_sample_scores_are_summarised_and_paired() {
+    let p = winner();
+    // 40 samples: the lr=0.1 runs answer 36 right, the lr=0.01 runs 20, lr=0.001 runs 10.
+    for v in ["lr0.1", "lr0.01", "lr0.001"] {
+        let right = match v {
+            "lr0.1" => 36,
+            "lr0.01" => 20,
+            _ => 10,
+        };
+        for seed in 1..=3 {
+            let name = format!("sweep/{v}-s{seed}");
+            let shown = p.ox(&["show", &name, "--format", "json"]);
+            let id = serde_json::from_slice::<serde_json::Value>(&shown.stdout).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let lines: String = (0..40)
+                .map(|i| {
+                    let s = u8::from(i < right);
+                    format!("{{\"id\": {i}, \"epoch\": 1, \"scorer\": \"match\", \"value\": {s}, \"score\": {s}}}\n")
+                })
+                .collect();
+            std::fs::write(
+                p.root().join(".ox/runs").join(&id).join("samples.jsonl"),
+                lines,
+            )
+            .unwrap();
+        }
+    }
+    let (md, findings) = report(&p, &["--metric", "loss"]);
+    assert!(md.contains("### Per-sample scores"), "{md}");
+    assert!(md.contains("| lr0.1-s3 | match | 40 | 0.9 |"), "{md}");
+    assert!(
+        findings.contains("Paired comparison on the 40 samples both scored with `match`: lr0.1-s3 − lr0.01-s1 = 0.4 ["),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("McNemar b = 16, c = 0, p = "),
+        "{findings}"
+    );
+    assert!(
+        findings.contains(": a significant difference on shared samples."),
+        "{findings}"
+    );
+}

@@ -66,6 +66,27 @@ pub struct PlotRef {
     pub caption: String,
 }
 
+/// One run's per-sample scores (from its `samples.jsonl`).
+#[derive(Debug, Clone)]
+pub struct SampleScores {
+    pub run_id: String,
+    pub scorer: String,
+    /// Numeric scores of the scored samples.
+    pub scores: Vec<f64>,
+    /// Samples without a numeric score.
+    pub unscored: usize,
+}
+
+/// Two evaluations compared on the samples they share (`ox stats --paired`).
+#[derive(Debug, Clone)]
+pub struct PairedFinding {
+    pub a: String,
+    pub b: String,
+    pub scorer: String,
+    pub confidence: f64,
+    pub result: ox_analysis::paired::PairedResult,
+}
+
 /// Everything the report is made from.
 #[derive(Debug, Clone)]
 pub struct ReportInput<'a> {
@@ -79,6 +100,10 @@ pub struct ReportInput<'a> {
     pub metrics: Vec<MetricAnalysis>,
     pub training: Option<TrainingCurves>,
     pub plots: Vec<PlotRef>,
+    /// Per-sample score distributions, for runs that have samples.
+    pub samples: Vec<SampleScores>,
+    /// The two best runs with samples, compared sample by sample.
+    pub paired: Option<PairedFinding>,
     /// Inputs that were missing or could not be read (also in `report.log`).
     pub problems: Vec<String>,
     /// `(time, ox version, command line)`.
@@ -158,6 +183,7 @@ pub fn build(input: &ReportInput<'_>) -> Report {
     overview(input, &mut doc);
     let diverged = training(input, &labels, &mut doc);
     evaluation(input, &mut doc);
+    samples_section(input, &labels, &mut doc);
     statistical_summary(input, &mut doc);
     let findings = findings(input, &labels, &diverged);
     doc.push(Block::Heading(2, "Key findings".into()));
@@ -659,6 +685,73 @@ fn evaluation(input: &ReportInput<'_>, doc: &mut Document) {
     }
 }
 
+fn samples_section(input: &ReportInput<'_>, labels: &Labels, doc: &mut Document) {
+    if input.samples.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(3, "Per-sample scores".into()));
+    let mut t = ResultsTable::new(
+        [
+            "run", "scorer", "samples", "mean", "q1", "median", "q3", "unscored",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    for s in &input.samples {
+        let mut sorted = s.scores.clone();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| ox_analysis::describe::percentile_sorted(&sorted, p);
+        let num = |v: Option<f64>| ResultCell::from(v.map_or(Cell::Empty, Cell::Num));
+        t.rows.push(vec![
+            Cell::Text(labels.of(&s.run_id)).into(),
+            Cell::Text(s.scorer.clone()).into(),
+            Cell::Num(s.scores.len() as f64).into(),
+            num(ox_analysis::describe::mean(&s.scores)),
+            num(q(0.25)),
+            num(q(0.5)),
+            num(q(0.75)),
+            Cell::Num(s.unscored as f64).into(),
+        ]);
+    }
+    doc.push(Block::Table(t));
+    if let Some(p) = &input.paired {
+        doc.push(Block::Paragraph(paired_sentence(p, labels)));
+    }
+}
+
+fn paired_sentence(p: &PairedFinding, labels: &Labels) -> String {
+    let r = &p.result;
+    let (a, b) = (labels.of(&p.a), labels.of(&p.b));
+    let diff = match (r.mean_diff, r.ci) {
+        (Some(d), Some((lo, hi))) => format!(
+            "{a} − {b} = {} [{}, {}] ({:.0}% bootstrap interval)",
+            fmt(d),
+            fmt(lo),
+            fmt(hi),
+            p.confidence * 100.0
+        ),
+        (Some(d), None) => format!("{a} − {b} = {}", fmt(d)),
+        _ => format!("{a} and {b} cannot be compared"),
+    };
+    let perm = r
+        .permutation_p
+        .map(|x| format!(", sign-flip permutation p = {}", fmt_p(x)))
+        .unwrap_or_default();
+    let mcn = r
+        .mcnemar
+        .map(|m| format!(", McNemar b = {}, c = {}, p = {}", m.b, m.c, fmt_p(m.p)))
+        .unwrap_or_default();
+    let verdict = match r.permutation_p {
+        Some(x) if x < 0.05 => "a significant difference on shared samples",
+        Some(_) => "no significant difference on shared samples",
+        None => "too few shared samples for a test",
+    };
+    format!(
+        "Paired comparison on the {} samples both scored with `{}`: {diff}{perm}{mcn}: {verdict}.",
+        r.n, p.scorer
+    )
+}
+
 fn statistical_summary(input: &ReportInput<'_>, doc: &mut Document) {
     doc.push(Block::Heading(2, "Statistical summary".into()));
     if input.metrics.is_empty() {
@@ -826,6 +919,9 @@ fn findings(input: &ReportInput<'_>, labels: &Labels, diverged: &[String]) -> Ve
                 ));
             }
         }
+    }
+    if let Some(p) = &input.paired {
+        out.push(paired_sentence(p, labels));
     }
     if !diverged.is_empty() {
         out.push(format!(

@@ -17,7 +17,9 @@ use ox_core::{MetricsFileReader, Status};
 use ox_report::export::{
     MetricColumn, RunRecord, default_metric_columns, group_rows, groups_data_table, runs_table,
 };
-use ox_report::report::{Design, MetricAnalysis, ReportInput, TrainingCurves, build};
+use ox_report::report::{
+    Design, MetricAnalysis, PairedFinding, ReportInput, SampleScores, TrainingCurves, build,
+};
 use ox_store::RunView;
 
 use super::export::record;
@@ -123,6 +125,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         &mut log,
         &mut problems,
     )?;
+    let (samples, paired) = sample_scores(
+        catalog.project(),
+        views,
+        analyses.first(),
+        args.confidence,
+        &mut log,
+        &mut problems,
+    );
     let out_dir = args
         .output
         .clone()
@@ -139,6 +149,8 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         metrics: analyses,
         training,
         plots: Vec::new(),
+        samples,
+        paired,
         problems,
         generated: (
             chrono::Utc::now()
@@ -331,6 +343,8 @@ pub fn findings_of(
         metrics: a.analyses,
         training: a.training,
         plots: Vec::new(),
+        samples: Vec::new(),
+        paired: None,
         problems,
         generated: (String::new(), String::new(), String::new()),
     };
@@ -551,6 +565,126 @@ fn training_curves(
         runs.len()
     ));
     Some(TrainingCurves { metric, runs })
+}
+
+/// Per-sample scores of the runs that have `samples.jsonl` (the first scorer of each), and
+/// the best of them and the best of another configuration compared sample by sample (as `ox stats
+/// --paired` does) when they share a scorer.
+fn sample_scores(
+    project: &ox_core::Project,
+    views: &[RunView],
+    primary: Option<&MetricAnalysis>,
+    confidence: f64,
+    log: &mut Log,
+    problems: &mut Vec<String>,
+) -> (Vec<SampleScores>, Option<PairedFinding>) {
+    type Scores = BTreeMap<String, BTreeMap<(String, i64), Option<f64>>>;
+    let mut per_run: Vec<(&RunView, Vec<String>, Scores)> = Vec::new();
+    for v in views {
+        let path = project.samples_path(&v.run.id);
+        if !path.exists() {
+            continue;
+        }
+        match ox_core::read_samples(&path) {
+            Ok(file) => {
+                if file.bad_lines > 0 {
+                    log.line(format!(
+                        "{}: {} unreadable sample line(s) skipped",
+                        v.run.id, file.bad_lines
+                    ));
+                    problems.push(format!(
+                        "Damaged samples file of {}: {} unreadable line(s) skipped.",
+                        v.run.id, file.bad_lines
+                    ));
+                }
+                let mut scorers: Vec<String> = Vec::new();
+                let mut scores: Scores = BTreeMap::new();
+                for r in file.records {
+                    if !scorers.contains(&r.scorer) {
+                        scorers.push(r.scorer.clone());
+                    }
+                    scores
+                        .entry(r.scorer.clone())
+                        .or_default()
+                        .insert((r.id_text(), r.epoch), r.score.filter(|x| x.is_finite()));
+                }
+                per_run.push((v, scorers, scores));
+            }
+            Err(e) => {
+                log.line(format!("{}: samples not read: {e}", v.run.id));
+                problems.push(format!("Unreadable samples of {}: {e}.", v.run.id));
+            }
+        }
+    }
+    let summaries: Vec<SampleScores> = per_run
+        .iter()
+        .filter_map(|(v, scorers, scores)| {
+            let scorer = scorers.first()?;
+            let map = scores.get(scorer)?;
+            Some(SampleScores {
+                run_id: v.run.id.to_string(),
+                scorer: scorer.clone(),
+                scores: map.values().filter_map(|x| *x).collect(),
+                unscored: map.values().filter(|x| x.is_none()).count(),
+            })
+        })
+        .collect();
+    // The best run and the best of another configuration (completed, by the primary
+    // metric), when they share a scorer.
+    let paired = primary.and_then(|m| {
+        let value = |v: &RunView| {
+            v.metrics
+                .get(&m.metric)
+                .and_then(|s| s.get(m.summary))
+                .filter(|x| x.is_finite())
+        };
+        let mut ranked: Vec<&(&RunView, Vec<String>, Scores)> = per_run
+            .iter()
+            .filter(|(v, _, _)| v.run.status == Status::Completed && value(v).is_some())
+            .collect();
+        ranked.sort_by(|a, b| {
+            m.direction.cmp_best_first(
+                value(a.0).unwrap_or(f64::NAN),
+                value(b.0).unwrap_or(f64::NAN),
+            )
+        });
+        // The best run, and the best run of another configuration.
+        let group_of = |id: &str| {
+            m.stats
+                .groups
+                .iter()
+                .position(|g| g.runs.iter().any(|r| r == id))
+        };
+        let a = ranked.first()?;
+        let ga = group_of(a.0.run.id.as_str());
+        let b = ranked
+            .iter()
+            .skip(1)
+            .find(|r| group_of(r.0.run.id.as_str()) != ga)?;
+        let scorer = a.1.iter().find(|s| b.2.contains_key(*s))?;
+        let joined = ox_analysis::paired::join_scores(a.2.get(scorer)?, b.2.get(scorer)?);
+        if joined.pairs.is_empty() {
+            return None;
+        }
+        let opts = ox_analysis::paired::PairedOptions {
+            confidence,
+            ..Default::default()
+        };
+        log.line(format!(
+            "paired: {} vs {} on {} shared samples of scorer {scorer}",
+            a.0.run.id,
+            b.0.run.id,
+            joined.pairs.len()
+        ));
+        Some(PairedFinding {
+            a: a.0.run.id.to_string(),
+            b: b.0.run.id.to_string(),
+            scorer: scorer.clone(),
+            confidence,
+            result: ox_analysis::paired::paired_compare(&joined.pairs, &opts),
+        })
+    });
+    (summaries, paired)
 }
 
 fn inline_image(dir: &Path, rel: &str) -> Option<ox_report::document::InlineImage> {
