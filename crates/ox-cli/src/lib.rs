@@ -39,6 +39,8 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
     Stats(commands::stats::Args),
+    /// Figures for papers: `ox plot curves|bar|sweep|heatmap|box|pareto|system -o FILE.png|.svg`.
+    Plot(commands::plot::Args),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
@@ -101,6 +103,7 @@ fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Plot(args) => commands::plot::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Export(args) => commands::export::run(args),

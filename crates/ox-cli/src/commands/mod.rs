@@ -6,6 +6,7 @@ pub mod import;
 pub mod init;
 pub mod ls;
 pub mod notes;
+pub mod plot;
 pub mod query;
 pub mod record;
 pub mod reindex;
