@@ -111,7 +111,14 @@ fn known_winner_is_named_with_its_test() {
         log.contains("metric loss (last): 9 runs counted, 0 excluded"),
         "{log}"
     );
-    for f in ["report.html", "summary_table.csv", "metrics.csv"] {
+    for f in [
+        "report.html",
+        "summary_table.csv",
+        "metrics.csv",
+        "plots/training_curves.png",
+        "plots/training_curves.svg",
+        "plots/bar_loss.png",
+    ] {
         assert!(p.root().join("reports/sweep").join(f).exists(), "{f}");
     }
 }
@@ -229,7 +236,9 @@ fn html_report_renders_in_headless_chromium_without_network() {
         "document.querySelectorAll('link[href], script[src], iframe, img:not([src^=\"data:\"])').length",
     );
     assert_eq!(external, 0);
-    // Every image decoded: none broken.
+    // The figures are inlined and every one decoded: none broken.
+    let images = b.eval("document.images.length");
+    assert!(images.as_u64().unwrap() >= 3, "curves, bars, Pareto: {images}");
     let broken = b.eval(
         "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)",
     );

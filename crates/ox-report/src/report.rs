@@ -61,6 +61,8 @@ pub enum PlotSection {
 #[derive(Debug, Clone)]
 pub struct PlotRef {
     pub section: PlotSection,
+    /// The metric whose subsection shows it (evaluation plots); `None`: the section's top.
+    pub metric: Option<String>,
     /// Relative to the report (`plots/loss_curves.svg`).
     pub path: String,
     pub caption: String,
@@ -631,7 +633,7 @@ fn evaluation(input: &ReportInput<'_>, doc: &mut Document) {
     for p in input
         .plots
         .iter()
-        .filter(|p| p.section == PlotSection::Evaluation)
+        .filter(|p| p.section == PlotSection::Evaluation && p.metric.is_none())
     {
         doc.push(Block::Image {
             path: p.path.clone(),
@@ -665,6 +667,14 @@ fn evaluation(input: &ReportInput<'_>, doc: &mut Document) {
             m.confidence * 100.0
         )));
         doc.push(Block::Table(comparison_table(m)));
+        for p in input.plots.iter().filter(|p| {
+            p.section == PlotSection::Evaluation && p.metric.as_deref() == Some(m.metric.as_str())
+        }) {
+            doc.push(Block::Image {
+                path: p.path.clone(),
+                alt: p.caption.clone(),
+            });
+        }
         if r.groups.len() > 1 {
             doc.push(Block::Paragraph("Best performers:".into()));
             doc.push(Block::Numbered(

@@ -18,7 +18,8 @@ use ox_report::export::{
     MetricColumn, RunRecord, default_metric_columns, group_rows, groups_data_table, runs_table,
 };
 use ox_report::report::{
-    Design, MetricAnalysis, PairedFinding, ReportInput, SampleScores, TrainingCurves, build,
+    Design, MetricAnalysis, PairedFinding, PlotRef, PlotSection, ReportInput, SampleScores,
+    TrainingCurves, build,
 };
 use ox_store::RunView;
 
@@ -137,6 +138,20 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         .output
         .clone()
         .unwrap_or_else(|| project.root().join("reports").join(slug(&title)));
+    std::fs::create_dir_all(out_dir.join("plots"))
+        .with_context(|| format!("cannot create {}", out_dir.join("plots").display()))?;
+    let plots = draw_plots(
+        &PlotContext {
+            catalog: &catalog,
+            views,
+            status_chosen: selected.status_chosen,
+            out_dir: &out_dir,
+        },
+        &analyses,
+        training.as_ref().map(|t| t.metric.as_str()),
+        !samples.is_empty(),
+        &mut log,
+    );
     let command = std::env::args()
         .map(|a| shell_quote(&a))
         .collect::<Vec<_>>()
@@ -148,7 +163,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         design_searched: searched,
         metrics: analyses,
         training,
-        plots: Vec::new(),
+        plots,
         samples,
         paired,
         problems,
@@ -167,8 +182,6 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
     };
-    std::fs::create_dir_all(out_dir.join("plots"))
-        .with_context(|| format!("cannot create {}", out_dir.join("plots").display()))?;
     let markdown = report.document.to_markdown();
     write("report.md", markdown.as_bytes())?;
     let plots_dir = out_dir.clone();
@@ -687,7 +700,196 @@ fn sample_scores(
     (summaries, paired)
 }
 
+/// What drawing the report's figures needs.
+struct PlotContext<'a> {
+    catalog: &'a ox_store::Catalog,
+    views: &'a [RunView],
+    status_chosen: bool,
+    out_dir: &'a Path,
+}
+
+/// `ox plot`'s arguments from a command line (the same parser, so the same defaults).
+fn plot_args(argv: &[String]) -> Result<super::plot::Args, String> {
+    use clap::{Args as _, FromArgMatches};
+    let cmd = super::plot::Args::augment_args(clap::Command::new("plot"));
+    let m = cmd
+        .try_get_matches_from(std::iter::once("plot".to_string()).chain(argv.iter().cloned()))
+        .map_err(|e| e.to_string())?;
+    super::plot::Args::from_arg_matches(&m).map_err(|e| e.to_string())
+}
+
+/// Draws one figure with `ox plot`'s figure builder and writes `plots/NAME.png` and
+/// `plots/NAME.svg`; a figure that cannot be drawn is logged and left out.
+fn draw(
+    ctx: &PlotContext<'_>,
+    name: &str,
+    argv: &[String],
+    caption: String,
+    section: PlotSection,
+    metric: Option<&str>,
+    log: &mut Log,
+) -> Option<PlotRef> {
+    let args = match plot_args(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            log.line(format!(
+                "plot {name} skipped: {}",
+                e.lines().next().unwrap_or("")
+            ));
+            return None;
+        }
+    };
+    let request = super::plot::figures::Request {
+        args: &args,
+        project: ctx.catalog.project(),
+        views: ctx.views,
+        status_chosen: ctx.status_chosen,
+        style: ox_plot::Style::default_style(),
+        direction: None,
+        title_suffix: String::new(),
+    };
+    let plot = match super::plot::figures::build(&request) {
+        Ok(p) => p,
+        Err(e) => {
+            log.line(format!("plot {name} skipped: {:#}", e.error));
+            return None;
+        }
+    };
+    for (format, ext) in [(ox_plot::Format::Svg, "svg"), (ox_plot::Format::Png, "png")] {
+        let path = ctx.out_dir.join("plots").join(format!("{name}.{ext}"));
+        let written = plot
+            .figure
+            .render(format)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            log.line(format!("plot {name} skipped: {}: {e}", path.display()));
+            return None;
+        }
+    }
+    log.line(format!("plot {name}: `ox plot {}`", argv.join(" ")));
+    Some(PlotRef {
+        section,
+        metric: metric.map(String::from),
+        path: format!("plots/{name}.png"),
+        caption,
+    })
+}
+
+/// The report's figures: training curves (group means with bands when seeds repeat a
+/// configuration), a bar chart per compared metric, a heatmap of a 2-D sweep, the cost
+/// Pareto plot and per-sample score boxes.
+fn draw_plots(
+    ctx: &PlotContext<'_>,
+    analyses: &[MetricAnalysis],
+    training_metric: Option<&str>,
+    has_samples: bool,
+    log: &mut Log,
+) -> Vec<PlotRef> {
+    let s = |x: &str| x.to_string();
+    let mut plots = Vec::new();
+    let keys = analyses
+        .first()
+        .map(|m| m.stats.group_by.clone())
+        .unwrap_or_default();
+    let seeded = analyses
+        .first()
+        .is_some_and(|m| m.stats.groups.iter().any(|g| g.stats.n > 1));
+    if let Some(metric) = training_metric {
+        let mut argv = vec![s("curves"), s("--metric"), s(metric)];
+        let caption = if seeded && !keys.is_empty() {
+            argv.extend([s("--group-by"), keys.join(",")]);
+            format!("{metric} by step: mean of each configuration with its 95% band")
+        } else {
+            format!("{metric} by step, one line per run")
+        };
+        plots.extend(draw(
+            ctx,
+            "training_curves",
+            &argv,
+            caption,
+            PlotSection::Training,
+            None,
+            log,
+        ));
+    }
+    for (i, m) in analyses.iter().enumerate().take(2) {
+        let spec = format!("{}:{}", m.metric, m.summary);
+        let name = format!("bar_{}", super::report::slug(&m.metric));
+        let caption = format!("{} per configuration, mean with 95% interval", m.metric);
+        plots.extend(draw(
+            ctx,
+            &name,
+            &[s("bar"), s("--metric"), spec.clone()],
+            caption,
+            PlotSection::Evaluation,
+            Some(&m.metric),
+            log,
+        ));
+        if i == 0 && m.stats.group_by.len() == 2 {
+            let (x, y) = (&m.stats.group_by[0], &m.stats.group_by[1]);
+            plots.extend(draw(
+                ctx,
+                "heatmap",
+                &[
+                    s("heatmap"),
+                    s("--metric"),
+                    spec.clone(),
+                    s("--x"),
+                    x.clone(),
+                    s("--y"),
+                    y.clone(),
+                ],
+                format!("mean {} by {x} and {y}", m.metric),
+                PlotSection::Evaluation,
+                Some(&m.metric),
+                log,
+            ));
+        }
+        if i == 0 && m.cost_kind.is_some() && m.stats.groups.len() > 1 {
+            plots.extend(draw(
+                ctx,
+                "pareto",
+                &[s("pareto"), s("--metric"), spec.clone()],
+                format!("{} against cost, the Pareto front drawn", m.metric),
+                PlotSection::Evaluation,
+                Some(&m.metric),
+                log,
+            ));
+        }
+    }
+    if has_samples {
+        // `box --samples` names the scorer with --metric; the first scorer is the usual one.
+        let scorer = ctx.views.iter().find_map(|v| {
+            let f = ox_core::read_samples(&ctx.catalog.project().samples_path(&v.run.id)).ok()?;
+            f.records.first().map(|r| r.scorer.clone())
+        });
+        if let Some(scorer) = scorer {
+            plots.extend(draw(
+                ctx,
+                "sample_scores",
+                &[s("box"), s("--samples"), s("--metric"), scorer.clone()],
+                format!("per-sample {scorer} scores, one box per run"),
+                PlotSection::Evaluation,
+                None,
+                log,
+            ));
+        }
+    }
+    plots
+}
+
+/// An image for the HTML page: a PNG path is served from its SVG twin when there is one
+/// (smaller and sharp at any zoom).
 fn inline_image(dir: &Path, rel: &str) -> Option<ox_report::document::InlineImage> {
+    if let Some(stem) = rel.strip_suffix(".png")
+        && let Ok(bytes) = std::fs::read(dir.join(format!("{stem}.svg")))
+    {
+        return Some(ox_report::document::InlineImage {
+            mime: "image/svg+xml",
+            bytes,
+        });
+    }
     let mime = if rel.ends_with(".svg") {
         "image/svg+xml"
     } else if rel.ends_with(".png") {
