@@ -238,7 +238,10 @@ fn html_report_renders_in_headless_chromium_without_network() {
     assert_eq!(external, 0);
     // The figures are inlined and every one decoded: none broken.
     let images = b.eval("document.images.length");
-    assert!(images.as_u64().unwrap() >= 3, "curves, bars, Pareto: {images}");
+    assert!(
+        images.as_u64().unwrap() >= 3,
+        "curves, bars, Pareto: {images}"
+    );
     let broken = b.eval(
         "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)",
     );
