@@ -21,6 +21,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs files other tools wrote (tests/import.rs imports testdata/corpora)",
     ),
     (
+        "ox ui",
+        "serves until stopped (tests/ui_api.rs and tests/ui_browser.rs run it)",
+    ),
+    (
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
     ),
