@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod output;
 mod runs_output;
+mod selection;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,11 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Statistics across seeds: intervals, tests against the best, what mattered, diagnostics.
     Stats(commands::stats::Args),
+    /// Figures for papers: `ox plot curves|bar|sweep|heatmap|box|pareto|system -o FILE.png|.svg`.
+    Plot(commands::plot::Args),
+    /// Run a command over a grid / random search / seeds, locally or as a SLURM array;
+    /// `ox sweep status|ls|cancel`.
+    Sweep(Box<commands::sweep::Args>),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
@@ -45,6 +51,18 @@ enum Command {
     Import(commands::import::Args),
     /// Serve the dashboard (runs, charts, compare, live runs) on a local web page.
     Ui(commands::ui::Args),
+    /// Export runs, groups or full series as csv/json/md/latex/parquet:
+    /// `ox export -s STUDY [--group-by P] [--series] --format F [-o FILE]`.
+    Export(commands::export::Args),
+    /// Write a study's analysis report (Markdown, self-contained HTML, tables, log):
+    /// `ox report -s STUDY [--metric M]... [-o DIR]`.
+    Report(commands::report::Args),
+    /// Write an experiment record (experiments/YYYY-MM-DD_slug.md) from runs:
+    /// `ox record RUN... [--title T]`; again, it refreshes only its generated blocks.
+    Record(commands::record::Args),
+    /// Refresh the results table of an experiment's NOTES.md (`ox notes RUN|STUDY`) or the
+    /// key findings of a study's README (`ox notes --study S`).
+    Notes(commands::notes::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -90,8 +108,14 @@ fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Show(args) => commands::show::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Plot(args) => commands::plot::run(args),
+        Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Ui(args) => commands::ui::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Record(args) => commands::record::run(args),
+        Command::Notes(args) => commands::notes::run(args),
     }
 }

@@ -49,39 +49,16 @@ pub fn default_columns(views: &[RunView], metric_columns: &[String]) -> Vec<Stri
 }
 
 /// Dotted param keys whose value is not the same in every run (including keys some runs
-/// lack), in key order.
-pub fn varying_params(views: &[RunView]) -> Vec<String> {
-    // Per key: how many runs have it, and its distinct values (stopping at two).
-    let mut seen: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
-    for v in views {
-        for (k, val) in flatten_params(&v.run.params) {
-            let (count, values) = seen.entry(k).or_default();
-            *count += 1;
-            if values.len() < 2 {
-                values.insert(val.to_string());
-            }
-        }
-    }
-    seen.into_iter()
-        .filter(|(_, (count, values))| values.len() > 1 || *count < views.len())
-        .map(|(k, _)| k)
-        .collect()
-}
-
-/// [`varying_params`], most informative first: params every run has before those only some
+/// lack), most informative first: params every run has before those only some
 /// have, then the axes of a sweep (few distinct values: `lr`, `optimizer`) before params
 /// that take many values; text params whose every value is different (paths, ids,
 /// timestamps: they name runs rather than explain them) come last.
 pub fn ranked_params(views: &[RunView]) -> Vec<String> {
     const DISTINCT_CAP: usize = 64;
-    let varying: BTreeSet<String> = varying_params(views).into_iter().collect();
     // Per key: runs having it, distinct values (up to the cap), whether all are numbers.
     let mut seen: BTreeMap<String, (usize, BTreeSet<String>, bool)> = BTreeMap::new();
     for v in views {
         for (k, val) in flatten_params(&v.run.params) {
-            if !varying.contains(&k) {
-                continue;
-            }
             let (count, values, numeric) = seen.entry(k).or_insert((0, BTreeSet::new(), true));
             *count += 1;
             *numeric &= val.is_number();
@@ -90,6 +67,8 @@ pub fn ranked_params(views: &[RunView]) -> Vec<String> {
             }
         }
     }
+    // Varying: values differ, or some run lacks the key.
+    seen.retain(|_, (count, values, _)| values.len() > 1 || *count < views.len());
     let mut ranked: Vec<(bool, usize, usize, String)> = seen
         .into_iter()
         .map(|(k, (count, values, numeric))| {
@@ -371,8 +350,8 @@ mod tests {
                 serde_json::json!({"lr": 0.1, "width": 64, "opt": {"name": "sgd"}, "extra": 1}),
             ),
         ];
-        assert_eq!(varying_params(&views), ["extra", "lr", "opt.name"]);
-        assert!(varying_params(&views[..1]).is_empty());
+        assert_eq!(ranked_params(&views), ["lr", "opt.name", "extra"]);
+        assert!(ranked_params(&views[..1]).is_empty());
     }
 
     fn view_with(id: &str, params: serde_json::Value) -> RunView {

@@ -25,6 +25,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "serves until stopped (tests/ui_api.rs and tests/ui_browser.rs run it)",
     ),
     (
+        "ox plot heatmap ",
+        "needs a 2-D sweep, which the demo is not (tests/plot.rs draws one)",
+    ),
+    (
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
     ),

@@ -24,6 +24,9 @@ pub enum CoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// `.ox/config.toml` is not valid.
+    #[error("{path}: {reason}")]
+    Config { path: PathBuf, reason: String },
     /// A run id does not name a run in this project.
     #[error("no run with id {id}")]
     NoSuchRun { id: String },

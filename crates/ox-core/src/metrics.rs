@@ -1,7 +1,9 @@
 //! Metric time series: the `metrics/<id>_metrics.jsonl` line format and running summaries.
 //!
 //! One JSON object per line: `{"type": "metrics", "step": 12, "time": 1732300000.5, "loss": 0.52}`.
-//! `type`, `step` and `time` are reserved; every other numeric field is a metric value.
+//! `type`, `step` and `time` are reserved; every other numeric field is a metric value. A
+//! field holding a string, boolean, null, array or object is not a metric: it is skipped and
+//! reported ([`MetricLine::skipped`], [`MetricsScan::skipped_values`]) so readers can warn.
 //! Readers accept `NaN`, `Infinity` and `-Infinity` (Python's `json.dumps` writes them),
 //! skip lines whose `type` they do not know, and treat an unterminated last line that does
 //! not parse as torn (a writer that crashed mid-line): it is reported, never fatal.
@@ -43,6 +45,9 @@ pub struct MetricLine<'a> {
     pub step: Option<i64>,
     pub time: Option<f64>,
     pub values: Vec<(Cow<'a, str>, f64)>,
+    /// Fields of a metrics line whose value is not a number: `(key, "a string" | "null" |
+    /// "a boolean" | "an array" | "an object")`.
+    pub skipped: Vec<(Cow<'a, str>, &'static str)>,
 }
 
 /// Parses one line of a metrics file. Errors carry serde_json's message.
@@ -76,6 +81,11 @@ fn into_owned_line(l: MetricLine<'_>) -> MetricLine<'static> {
             .into_iter()
             .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
             .collect(),
+        skipped: l
+            .skipped
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
+            .collect(),
     }
 }
 
@@ -89,6 +99,45 @@ fn parse_json_line(line: &str) -> Result<MetricLine<'_>, String> {
 /// Rewrites bare `NaN` / `Infinity` / `-Infinity` tokens (outside strings) into placeholder
 /// strings that the line visitor turns back into floats.
 fn replace_nonfinite_tokens(line: &str) -> Cow<'_, str> {
+    replace_tokens(
+        line,
+        [
+            "\"\\u0000ox:NaN\"",
+            "\"\\u0000ox:+Inf\"",
+            "\"\\u0000ox:-Inf\"",
+        ],
+    )
+}
+
+/// Makes JSON written by Python's `json` module (which writes bare `NaN`, `Infinity` and
+/// `-Infinity` tokens for non-finite floats) parseable by a strict JSON parser: each such
+/// token outside a string becomes the JSON string `"NaN"`, `"Infinity"` or `"-Infinity"`.
+/// Read such values back with [`json_number`].
+pub fn nonfinite_tokens_as_strings(text: &str) -> Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return Cow::Borrowed(text);
+    }
+    replace_tokens(text, ["\"NaN\"", "\"Infinity\"", "\"-Infinity\""])
+}
+
+/// A JSON value as a number: numbers as they are, and the strings `"NaN"`, `"Infinity"`,
+/// `"-Infinity"` (see [`nonfinite_tokens_as_strings`]) as the non-finite floats.
+pub fn json_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Replaces the bare tokens `NaN`, `Infinity`, `-Infinity` (outside strings) by the given
+/// JSON texts, in that order.
+fn replace_tokens<'a>(line: &'a str, replacements: [&str; 3]) -> Cow<'a, str> {
     let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len() + 16);
     let mut in_string = false;
@@ -109,27 +158,24 @@ fn replace_nonfinite_tokens(line: &str) -> Cow<'_, str> {
             i += 1;
             continue;
         }
-        let rest = &line[i..];
+        // Bytes, not `&line[i..]`: outside strings, invalid input may hold non-ASCII.
+        let rest = bytes.get(i..).unwrap_or_default();
         let token = if b == b'"' {
             in_string = true;
             None
-        } else if rest.starts_with("NaN") {
-            Some((3, NAN_TOKEN))
-        } else if rest.starts_with("Infinity") {
-            Some((8, POS_INF_TOKEN))
-        } else if rest.starts_with("-Infinity") {
-            Some((9, NEG_INF_TOKEN))
+        } else if rest.starts_with(b"NaN") {
+            Some((3, replacements[0]))
+        } else if rest.starts_with(b"Infinity") {
+            Some((8, replacements[1]))
+        } else if rest.starts_with(b"-Infinity") {
+            Some((9, replacements[2]))
         } else {
             None
         };
         match token {
-            Some((len, placeholder)) => {
+            Some((len, replacement)) => {
                 out.push_str(&line[copied..i]);
-                // The placeholder goes in as a JSON escape: raw control characters are not
-                // allowed inside JSON strings.
-                out.push_str("\"\\u0000");
-                out.push_str(&placeholder[1..]);
-                out.push('"');
+                out.push_str(replacement);
                 i += len;
                 copied = i;
                 changed = true;
@@ -168,6 +214,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             step: None,
             time: None,
             values: Vec::new(),
+            skipped: Vec::new(),
         };
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_ref() {
@@ -178,21 +225,20 @@ impl<'de> Visitor<'de> for LineVisitor {
                         Scalar::Number(_) => {
                             return Err(de::Error::custom("step must be an integer"));
                         }
-                        Scalar::Ignored => None,
+                        Scalar::Ignored(_) => None,
                     }
                 }
                 "time" => {
                     line.time = match map.next_value::<Scalar>()? {
                         Scalar::Number(f) => Some(f),
-                        Scalar::Ignored => None,
+                        Scalar::Ignored(_) => None,
                     }
                 }
                 "params" => params = map.next_value::<Option<Map<String, Value>>>()?,
-                _ => {
-                    if let Scalar::Number(v) = map.next_value::<Scalar>()? {
-                        line.values.push((key.0, v));
-                    }
-                }
+                _ => match map.next_value::<Scalar>()? {
+                    Scalar::Number(v) => line.values.push((key.0, v)),
+                    Scalar::Ignored(kind) => line.skipped.push((key.0, kind)),
+                },
             }
         }
         line.kind = match kind_name.as_deref() {
@@ -202,6 +248,7 @@ impl<'de> Visitor<'de> for LineVisitor {
         };
         if line.kind != LineKind::Metrics {
             line.values.clear();
+            line.skipped.clear();
         }
         Ok(line)
     }
@@ -233,7 +280,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// or something to ignore (strings, booleans, null, arrays, objects).
 enum Scalar {
     Number(f64),
-    Ignored,
+    /// What it was instead: "a string", "null", …
+    Ignored(&'static str),
 }
 
 impl<'de> Deserialize<'de> for Scalar {
@@ -254,32 +302,32 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(Scalar::Number(v as f64))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("a boolean"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
                 Ok(match v {
                     NAN_TOKEN => Scalar::Number(f64::NAN),
                     POS_INF_TOKEN => Scalar::Number(f64::INFINITY),
                     NEG_INF_TOKEN => Scalar::Number(f64::NEG_INFINITY),
-                    _ => Scalar::Ignored,
+                    _ => Scalar::Ignored("a string"),
                 })
             }
             fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("null"))
             }
             fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("null"))
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
                 Scalar::deserialize(d)
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("an array"))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("an object"))
             }
         }
         d.deserialize_any(V)
@@ -381,7 +429,15 @@ pub struct MetricsScan {
     pub tail: Option<String>,
     /// Terminated lines that did not parse: `(1-based line number within this read, error)`.
     pub bad_lines: Vec<(u64, String)>,
+    /// The first [`MAX_SKIPPED_REPORTED`] metric fields skipped for a non-numeric value:
+    /// `(line number within this read, key, what the value was)`.
+    pub skipped_values: Vec<(u64, String, &'static str)>,
+    /// How many fields were skipped in all.
+    pub skipped_total: u64,
 }
+
+/// How many skipped fields a [`MetricsScan`] lists (it counts them all).
+pub const MAX_SKIPPED_REPORTED: usize = 5;
 
 /// Reads a metrics file from `start_offset`, calling `on_line` for every complete line with
 /// its resolved step. `last_step` is the step state left by the previous read. Lines that do
@@ -433,6 +489,12 @@ impl MetricsFileReader {
             }
             match parse_metric_line(text) {
                 Ok(line) => {
+                    for (key, kind) in &line.skipped {
+                        scan.skipped_total += 1;
+                        if scan.skipped_values.len() < MAX_SKIPPED_REPORTED {
+                            scan.skipped_values.push((line_no, key.to_string(), kind));
+                        }
+                    }
                     if line.kind == LineKind::Metrics {
                         let step = line
                             .step
@@ -462,7 +524,7 @@ impl MetricsFileReader {
                     }
                 }
             }
-            LineKind::Params(p) => out.params.extend(p.clone()),
+            LineKind::Params(p) => crate::deep_merge(&mut out.params, p),
             LineKind::Other => {}
         };
         let scan = Self::scan(path, 0, None, &mut push)?;
@@ -506,6 +568,50 @@ pub fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_numeric_values_are_reported_not_dropped_silently() {
+        let l =
+            parse_metric_line(r#"{"step": 1, "loss": "0.5", "acc": null, "ok": true, "lr": 0.1}"#)
+                .unwrap();
+        assert_eq!(l.values.len(), 1);
+        let skipped: Vec<(&str, &str)> = l.skipped.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        assert_eq!(
+            skipped,
+            [("loss", "a string"), ("acc", "null"), ("ok", "a boolean")]
+        );
+        // Not for non-metric lines, nor for NaN written as a token.
+        assert!(
+            parse_metric_line(r#"{"type": "event", "msg": "x"}"#)
+                .unwrap()
+                .skipped
+                .is_empty()
+        );
+        assert!(
+            parse_metric_line(r#"{"loss": NaN}"#)
+                .unwrap()
+                .skipped
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn python_nonfinite_tokens_become_strings_outside_strings_only() {
+        let text = r#"{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN -Infinity", "é": 1}"#;
+        let fixed = nonfinite_tokens_as_strings(text);
+        let v: Value = serde_json::from_str(&fixed).unwrap();
+        assert!(json_number(&v["a"]).unwrap().is_nan());
+        assert_eq!(json_number(&v["b"][0]), Some(f64::INFINITY));
+        assert_eq!(json_number(&v["b"][1]), Some(f64::NEG_INFINITY));
+        assert_eq!(v["s"], "NaN -Infinity");
+        assert_eq!(json_number(&v["é"]), Some(1.0));
+        assert!(matches!(
+            nonfinite_tokens_as_strings("{}"),
+            Cow::Borrowed(_)
+        ));
+        // Non-ASCII outside strings (invalid JSON) must not panic the scanner.
+        let _ = nonfinite_tokens_as_strings("{é NaN ü}");
+    }
 
     #[test]
     fn parses_metrics_with_reserved_fields() {

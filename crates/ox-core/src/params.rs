@@ -1,9 +1,24 @@
 //! Run parameters: typing `KEY=VALUE` strings like YAML scalars, nesting dotted keys, and
-//! flattening nested params back into dotted keys.
+//! flattening nested params back into dotted keys, and merging params deeply.
 
 use serde_json::{Map, Number, Value};
 
 use crate::CoreError;
+
+/// Merges `overlay` into `base` recursively: objects merge key by key, anything else in
+/// `overlay` replaces what `base` has. The one merge of params: declared params (`{"type":
+/// "params"}` lines, later lines winning) and a run's own params over them, whether the run
+/// is read while running (the catalog) or finished (the supervisor), so both show the same.
+pub fn deep_merge(base: &mut Map<String, Value>, overlay: &Map<String, Value>) {
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
 
 /// Types a command-line value like a YAML 1.2 scalar: integers, floats (`3e-4`, `.5`,
 /// `.inf`, `.nan`), booleans, `null`/`~`, and anything else as a string. A value in quotes
@@ -153,6 +168,20 @@ pub fn flatten_params(params: &Map<String, Value>) -> Vec<(String, &Value)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deep_merge_merges_objects_and_replaces_the_rest() {
+        let mut base = json!({"a": {"x": 1, "y": {"z": 2}}, "b": [1], "c": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        let overlay = json!({"a": {"y": {"w": 3}, "x": {"now": "object"}}, "b": [2], "d": null});
+        deep_merge(&mut base, overlay.as_object().unwrap());
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": {"now": "object"}, "y": {"z": 2, "w": 3}}, "b": [2], "c": 1, "d": null})
+        );
+    }
 
     #[test]
     fn values_are_typed_like_yaml() {

@@ -34,7 +34,7 @@ use ox_core::{CoreError, MetricSummary, Project, Run, RunId};
 use rusqlite::Connection;
 
 pub use json::{MetricJson, RunJson};
-pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
+pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
 pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{RefreshReport, param_columns};
@@ -122,7 +122,7 @@ pub const MIN_ID_PREFIX: usize = 4;
 pub struct Catalog {
     conn: Connection,
     project: Project,
-    processes: Box<dyn ProcessTable>,
+    processes: Box<dyn Machine>,
     stale_after: Duration,
     last_refresh: RefreshReport,
     progress: ProgressFn,
@@ -160,7 +160,7 @@ impl Catalog {
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
     ) -> Result<Catalog, StoreError> {
         Self::build(project, processes, stale_after, Box::new(|_, _| {}))
@@ -182,7 +182,7 @@ impl Catalog {
 
     fn build(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
@@ -217,7 +217,7 @@ impl Catalog {
     /// `fresh`, or when the database there cannot be used, an empty one replaces it.
     fn connect(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
         fresh: bool,

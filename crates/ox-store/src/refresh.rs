@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::liveness::{ProcessRecord, ProcessTable, is_gone};
+use crate::liveness::{Machine, ProcessRecord, is_gone};
 use crate::{StoreError, sql_err};
 
 /// What a refresh did, and the problems it met (a bad file never stops the others).
@@ -88,7 +88,7 @@ pub enum Scope<'a> {
 pub fn refresh(
     conn: &mut Connection,
     project: &Project,
-    processes: &dyn ProcessTable,
+    processes: &dyn Machine,
     stale_after: Duration,
     scope: Scope<'_>,
     progress: &mut dyn FnMut(usize, usize),
@@ -455,7 +455,7 @@ fn read_run(
                             }
                         }
                     }
-                    LineKind::Params(p) => state.params.extend(p.clone()),
+                    LineKind::Params(p) => ox_core::deep_merge(&mut state.params, p),
                     LineKind::Other => {}
                 },
             );
@@ -467,6 +467,25 @@ fn read_run(
                     report.warnings.push(format!(
                         "{}: skipped a bad line ({err}) near line {line} of the new data",
                         metrics_path.display()
+                    ));
+                }
+                if scan.skipped_total > 0 {
+                    let shown: Vec<String> = scan
+                        .skipped_values
+                        .iter()
+                        .map(|(line, key, kind)| format!("'{key}' is {kind} (line {line})"))
+                        .collect();
+                    let more = scan.skipped_total - shown.len() as u64;
+                    let more = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    report.warnings.push(format!(
+                        "{}: {} metric value(s) are not numbers and were skipped: {}{more} (log numbers, NaN or Infinity)",
+                        metrics_path.display(),
+                        scan.skipped_total,
+                        shown.join(", ")
                     ));
                 }
                 if let Some(tail) = scan.tail {
@@ -495,9 +514,7 @@ fn read_run(
     }
     // Params declared by the training process fill in; run.json's own params win.
     let mut merged = state.params.clone();
-    for (k, v) in std::mem::take(&mut run.params) {
-        merged.insert(k, v);
-    }
+    ox_core::deep_merge(&mut merged, &run.params);
     run.params = merged;
     let shown = tail_acc.unwrap_or_else(|| state.acc.clone());
     Ok(ReadRun {
@@ -606,7 +623,7 @@ fn write_run(
             }
         }
     }
-    let pid_start_ticks = run.extra.get("pid_start_ticks").and_then(Value::as_u64);
+    let pid_start_ticks = run.pid_start_ticks;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
            metrics_state, raw_status, pid, pid_start_ticks, host)
@@ -664,7 +681,7 @@ fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
 fn mark_crashed(
     tx: &Transaction<'_>,
     project: &Project,
-    processes: &dyn ProcessTable,
+    processes: &dyn Machine,
     stale_after: Duration,
 ) -> rusqlite::Result<usize> {
     /// id, pid, pid_start_ticks, host, started

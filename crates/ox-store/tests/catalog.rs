@@ -398,3 +398,27 @@ fn runs_named_reads_the_run_files_and_never_the_catalog() {
     std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![b]);
 }
+
+#[test]
+fn nested_declared_params_merge_deeply_while_running() {
+    // The same deep merge as the supervisor's at the end of the run (ox_core::deep_merge):
+    // a running run shows the params it will show once finished.
+    let (_d, p) = project();
+    let id = make_run(
+        &p,
+        "nested",
+        Status::Running,
+        json!({"model": {"layers": 2}, "lr": 0.1}),
+        concat!(
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":64,\"layers\":3}}}\n",
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":128},\"seed\":1}}\n",
+        ),
+    );
+    let c = Catalog::open(&p).unwrap();
+    let v = c.run(id.as_str()).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(v.run.params.clone()),
+        json!({"model": {"layers": 2, "width": 128}, "lr": 0.1, "seed": 1}),
+        "declared params deep-merged, later lines winning, run.json's own params winning"
+    );
+}

@@ -5,12 +5,10 @@
 //! `ox_analysis::paired` to join on (sample id, epoch) and compare.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::anyhow;
 use ox_analysis::paired::{PairedOptions, join_scores, paired_compare};
-use serde_json::Value;
 
 use super::Args;
 use crate::output::{Format, open_catalog, store_error};
@@ -28,50 +26,26 @@ struct Samples {
 }
 
 fn read_samples(path: &Path) -> Result<Samples, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        CliError::usage(anyhow!("cannot read {}: {e}", path.display())).hint(
+    let file = ox_core::read_samples(path).map_err(|e| {
+        CliError::usage(anyhow!("no per-sample scores: {e}")).hint(
             "paired comparison needs per-sample scores: import inspect-ai logs with `ox import`",
         )
     })?;
     let mut out = Samples {
         scorers: Vec::new(),
         scores: HashMap::new(),
-        bad_lines: 0,
+        bad_lines: file.bad_lines,
     };
-    for line in std::io::BufReader::new(file).lines() {
-        let line =
-            line.map_err(|e| CliError::failed(anyhow!("reading {}: {e}", path.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            out.bad_lines += 1;
-            continue;
-        };
-        let Some(scorer) = v.get("scorer").and_then(Value::as_str) else {
-            out.bad_lines += 1;
-            continue;
-        };
-        let id = match v.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => {
-                out.bad_lines += 1;
-                continue;
-            }
-        };
-        let epoch = v.get("epoch").and_then(Value::as_i64).unwrap_or(1);
-        let score = v
-            .get("score")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite());
-        if !out.scores.contains_key(scorer) {
-            out.scorers.push(scorer.to_string());
+    for record in file.records {
+        let score = record.score.filter(|s| s.is_finite());
+        let key = (record.id_text(), record.epoch);
+        if !out.scores.contains_key(&record.scorer) {
+            out.scorers.push(record.scorer.clone());
         }
         out.scores
-            .entry(scorer.to_string())
+            .entry(record.scorer)
             .or_default()
-            .insert((id, epoch), score);
+            .insert(key, score);
     }
     Ok(out)
 }
