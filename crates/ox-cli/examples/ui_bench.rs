@@ -38,9 +38,10 @@ fn start(ox: &Path, project: &Path) -> Ui {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut line).unwrap();
+    // Keep the pipe open and drained while the server runs.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -76,9 +77,17 @@ fn main() {
     let (first, bytes) = get_ms(&ui, "/api/runs?q=");
     let times: Vec<f64> = (0..20).map(|_| get_ms(&ui, "/api/runs?q=").0).collect();
     println!(
-        "GET /api/runs, 10,000 runs ({:.1} MB): first {first:.0} ms, median {:.1} ms (target < 100 ms)",
+        "GET /api/runs, 10,000 runs ({:.1} MB): first {first:.0} ms, then median {:.1} ms of 20 (each worker keeps its last answer; target < 100 ms)",
         bytes as f64 / 1e6,
         median(times)
+    );
+    // A different query each time: never a kept answer (query, JSON of 10,000 runs, send).
+    let fresh: Vec<f64> = (0..10)
+        .map(|i| get_ms(&ui, &format!("/api/runs?q=id+%21%3D+%27none{i}%27")).0)
+        .collect();
+    println!(
+        "GET /api/runs, 10,000 runs, a new query each time (nothing kept): median {:.0} ms",
+        median(fresh)
     );
     let filtered: Vec<f64> = (0..20)
         .map(|_| {

@@ -21,6 +21,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs files other tools wrote (tests/import.rs imports testdata/corpora)",
     ),
     (
+        "ox ui",
+        "serves until stopped (tests/ui_api.rs and tests/ui_browser.rs run it)",
+    ),
+    (
         "ox plot heatmap ",
         "needs a 2-D sweep, which the demo is not (tests/plot.rs draws one)",
     ),

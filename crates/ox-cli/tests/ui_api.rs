@@ -277,3 +277,31 @@ fn stats_api_returns_what_ox_stats_json_prints() {
     assert_eq!(ui.get("/api/stats?q=lrr+%3E+1&metric=loss").status, 400);
     assert_eq!(ui.get("/api/stats?q=").status, 400);
 }
+
+#[test]
+fn the_runs_answer_follows_new_runs() {
+    let mut p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let count = |ui: &UiServer| ui.get("/api/runs?q=").json().as_array().unwrap().len();
+    // Every worker answers (and keeps) the list before anything changes.
+    for _ in 0..8 {
+        assert_eq!(count(&ui), 5);
+    }
+    // The catalog notices new runs by runs/'s modification time: let the clock move on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    p.add_run(
+        "sweep",
+        "late",
+        ox_core::Status::Completed,
+        serde_json::json!({"lr": 0.3}),
+        &[(0, vec![("loss", 0.25)])],
+    );
+    // The first worker to look refreshes ox.db; the others must not answer from memory.
+    for _ in 0..8 {
+        assert_eq!(count(&ui), 6);
+    }
+    // Another query is not answered from the kept list.
+    let late = ui.get("/api/runs?q=name+%3D+%27late%27").json();
+    assert_eq!(late.as_array().unwrap().len(), 1);
+    assert_eq!(late[0]["metrics"]["loss"]["last"], 0.25);
+}

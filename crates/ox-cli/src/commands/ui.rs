@@ -68,18 +68,19 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     if let Some(t) = &token {
         url.push_str(&format!("?token={t}"));
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "ox ui: serving {} at {url}", project.root().display());
+    // One write: a reader that takes the first line and closes the pipe must not kill the
+    // server with SIGPIPE on a later line.
+    let mut text = format!("ox ui: serving {} at {url}\n", project.root().display());
     if is_loopback(&args.host) && std::env::var_os("SSH_CONNECTION").is_some() {
         let user = std::env::var("USER").unwrap_or_else(|_| "you".into());
-        let _ = writeln!(
-            out,
-            "from your laptop: ssh -N -L {port}:127.0.0.1:{port} {user}@{} then open http://127.0.0.1:{port}/",
+        text.push_str(&format!(
+            "from your laptop: ssh -N -L {port}:127.0.0.1:{port} {user}@{} then open http://127.0.0.1:{port}/\n",
             hostname()
-        );
+        ));
     }
-    let _ = writeln!(out, "press Ctrl-C to stop");
-    let _ = out.flush();
+    text.push_str("press Ctrl-C to stop\n");
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     drop(out);
     if args.open {
         // Best effort: a headless machine has no browser to open.
