@@ -128,8 +128,9 @@ fn every_readme_example_runs_against_the_demo_project() {
             eprintln!("skipped `{example}`: {why}");
             continue;
         }
-        let out = command(Path::new("sh"), &project)
-            .args(["-c", &example])
+        // An example that never ends (a server, a prompt) fails here instead of hanging.
+        let out = command(Path::new("timeout"), &project)
+            .args(["180", "sh", "-c", &example])
             .output()
             .unwrap();
         ran += 1;
