@@ -109,9 +109,30 @@ fn every_readme_example_runs_against_the_demo_project() {
         }
         c
     };
-    let demo = command(&ox, tmp.path()).arg("demo").output().unwrap();
+    // Without `ox` on PATH, as after `cargo run -- demo`: the hints it prints run as printed.
+    let demo = command(&ox, tmp.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("demo")
+        .output()
+        .unwrap();
     assert!(demo.status.success(), "ox demo: {}", stderr(&demo));
     let project = tmp.path().join("ox-demo");
+    let hints: Vec<String> = stderr(&demo)
+        .lines()
+        .skip_while(|l| !l.starts_with("next:"))
+        .map(|l| l.trim_start_matches("next:").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(hints.len() >= 3, "{}", stderr(&demo));
+    for hint in &hints {
+        let out = Command::new("sh")
+            .args(["-c", hint])
+            .current_dir(tmp.path())
+            .env_remove("OX_DIR")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "`{hint}`: {}", stderr(&out));
+    }
 
     let mut ran = 0;
     let mut failures = Vec::new();
