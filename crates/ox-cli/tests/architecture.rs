@@ -63,6 +63,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "anyhow",
         ],
     ),
+    // Sweeps plan and launch runs; members write their own run files, never the catalog.
+    (
+        "ox-sweep",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
     (
         "ox-ingest",
         &[
@@ -83,6 +98,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "ox-ingest",
             "ox-exec",
             "ox-render",
+            "ox-plot",
             "ox-cli",
             "rusqlite",
             "clap",
@@ -104,6 +120,27 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "anyhow",
             "tokio",
         ],
+    ),
+    // Figures are values in, SVG/PNG bytes out.
+    (
+        "ox-plot",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
+    // The dashboard serves; it does not run or import anything, and only ox-cli prints.
+    (
+        "ox-server",
+        &["ox-exec", "ox-ingest", "ox-cli", "clap", "anyhow"],
     ),
 ];
 

@@ -21,6 +21,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs files other tools wrote (tests/import.rs imports testdata/corpora)",
     ),
     (
+        "ox plot heatmap ",
+        "needs a 2-D sweep, which the demo is not (tests/plot.rs draws one)",
+    ),
+    (
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
     ),

@@ -26,7 +26,7 @@ pub use params::{deep_merge, flatten_params, parse_param_value, set_dotted, set_
 pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse_stat, read_stat};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
-pub use samples::{SampleRecord, SamplesFile, read_samples, write_samples};
+pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};
 
 /// Result type of this crate.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
