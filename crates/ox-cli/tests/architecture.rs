@@ -142,6 +142,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "ox-server",
         &["ox-exec", "ox-ingest", "ox-cli", "clap", "anyhow"],
     ),
+    // Reports and exports: values in, bytes out; the CLI reads and writes the files.
+    (
+        "ox-report",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
 ];
 
 #[test]
