@@ -541,3 +541,30 @@ fn effective_uid() -> u32 {
         .and_then(|u| u.parse().ok())
         .unwrap()
 }
+
+#[test]
+fn show_query_and_stats_heal_a_damaged_catalog_too() {
+    for args in [
+        vec!["show", "lr0-s1", "--format", "json"],
+        vec!["query", "lr = 0.1 ORDER BY metrics.loss"],
+        vec!["stats", "--metric", "loss", "--format", "json"],
+    ] {
+        let p = project();
+        let cache = tempfile::tempdir().unwrap();
+        let before = ox_in(&p, cache.path(), &args);
+        assert!(before.status.success(), "{args:?}: {}", stderr(&before));
+        let db = p.project.db_path();
+        let mut bytes = std::fs::read(&db).unwrap();
+        for b in bytes.iter_mut().skip(4096) {
+            *b = 0x5A;
+        }
+        std::fs::write(&db, bytes).unwrap();
+        for side in ["ox.db-wal", "ox.db-shm"] {
+            let _ = std::fs::remove_file(db.with_file_name(side));
+        }
+        let after = ox_in(&p, cache.path(), &args);
+        assert_eq!(after.status.code(), Some(0), "{args:?}: {}", stderr(&after));
+        assert_eq!(warnings(&after).len(), 1, "{args:?}: {}", stderr(&after));
+        assert_eq!(stdout(&after), stdout(&before), "{args:?}");
+    }
+}

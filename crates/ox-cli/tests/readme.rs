@@ -5,9 +5,10 @@
 //! Commands that need what a test cannot provide are listed in [`SKIPPED`], with why.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use ox_test_support::{OX_ENV_VARS, stderr, stdout};
+use ox_test_support::{OX_ENV_VARS, stderr};
 
 /// Command prefixes not run here, and why.
 const SKIPPED: &[(&str, &str)] = &[
@@ -31,6 +32,10 @@ const SKIPPED: &[(&str, &str)] = &[
     (
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
+    ),
+    (
+        "ox ui",
+        "a server that runs until stopped (tests of ox-server and the UI cover it)",
     ),
 ];
 
@@ -61,6 +66,48 @@ fn sh_examples(readme: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// How long one example may take; one that runs longer (a server) fails instead of hanging.
+const DEADLINE: Duration = Duration::from_secs(180);
+
+/// Runs `sh -c example` to its end or the deadline; on failure, what to report.
+fn run_with_deadline(mut sh: Command, example: &str) -> Result<(), String> {
+    let logs = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
+    let mut child = sh
+        .args(["-c", example])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    match status {
+        Some(s) if s.success() => Ok(()),
+        Some(s) => Err(format!(
+            "`{example}` exited {:?}\nstdout:\n{}stderr:\n{}",
+            s.code(),
+            read(&out_path),
+            read(&err_path)
+        )),
+        None => Err(format!(
+            "`{example}` did not finish in {DEADLINE:?} (a server? add it to SKIPPED)\nstderr:\n{}",
+            read(&err_path)
+        )),
+    }
 }
 
 fn on_path(program: &str) -> Option<PathBuf> {
@@ -117,9 +164,30 @@ fn every_readme_example_runs_against_the_demo_project() {
         }
         c
     };
-    let demo = command(&ox, tmp.path()).arg("demo").output().unwrap();
+    // Without `ox` on PATH, as after `cargo run -- demo`: the hints it prints run as printed.
+    let demo = command(&ox, tmp.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("demo")
+        .output()
+        .unwrap();
     assert!(demo.status.success(), "ox demo: {}", stderr(&demo));
     let project = tmp.path().join("ox-demo");
+    let hints: Vec<String> = stderr(&demo)
+        .lines()
+        .skip_while(|l| !l.starts_with("next:"))
+        .map(|l| l.trim_start_matches("next:").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(hints.len() >= 3, "{}", stderr(&demo));
+    for hint in &hints {
+        let out = Command::new("sh")
+            .args(["-c", hint])
+            .current_dir(tmp.path())
+            .env_remove("OX_DIR")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "`{hint}`: {}", stderr(&out));
+    }
 
     let mut ran = 0;
     let mut failures = Vec::new();
@@ -128,19 +196,9 @@ fn every_readme_example_runs_against_the_demo_project() {
             eprintln!("skipped `{example}`: {why}");
             continue;
         }
-        // An example that never ends (a server, a prompt) fails here instead of hanging.
-        let out = command(Path::new("timeout"), &project)
-            .args(["180", "sh", "-c", &example])
-            .output()
-            .unwrap();
         ran += 1;
-        if !out.status.success() {
-            failures.push(format!(
-                "`{example}` exited {:?}\nstdout:\n{}stderr:\n{}",
-                out.status.code(),
-                stdout(&out),
-                stderr(&out)
-            ));
+        if let Err(failure) = run_with_deadline(command(Path::new("sh"), &project), &example) {
+            failures.push(failure);
         }
     }
     assert!(

@@ -41,7 +41,8 @@ impl fmt::Display for Location {
 /// something that is not a file.
 pub fn choose(project: &Project) -> (Location, Option<String>) {
     let db = project.db_path();
-    let meta = std::fs::symlink_metadata(&db);
+    // Followed: a link to a database file elsewhere (local disk under an NFS project) is kept.
+    let meta = std::fs::metadata(&db);
     let in_place = match &meta {
         Ok(m) if !m.is_file() => {
             let elsewhere = cache_location(project);

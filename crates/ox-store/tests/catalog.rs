@@ -332,6 +332,44 @@ fn finished_runs_are_not_stat_again_until_asked() {
 }
 
 #[test]
+fn a_finished_run_marked_reopened_is_looked_at_by_every_refresh() {
+    let (_d, p) = project();
+    let a = make_run(&p, "a", Status::Completed, json!({}), "{\"loss\":1}\n");
+    let mut c = Catalog::open(&p).unwrap();
+    std::fs::create_dir_all(p.reopened_dir()).unwrap();
+    std::fs::write(p.reopened_dir().join(a.as_str()), "").unwrap();
+    // Unchanged files: stat'ed, not read.
+    assert_eq!(c.refresh().unwrap().updated, 0);
+    append(&p, &a, "{\"eval\":0.5}\n");
+    assert_eq!(c.refresh().unwrap().updated, 1);
+    assert_eq!(c.run("a").unwrap().metrics["eval"].last, 0.5);
+    // A later append too (the mark stays).
+    append(&p, &a, "{\"eval\":0.75}\n");
+    assert_eq!(c.refresh().unwrap().updated, 1);
+    assert_eq!(c.run("a").unwrap().metrics["eval"].last, 0.75);
+}
+
+#[test]
+fn a_broken_run_directory_is_reported_by_every_refresh_until_fixed() {
+    let (_d, p) = project();
+    let a = make_run(&p, "a", Status::Completed, json!({}), "{\"loss\":1}\n");
+    let json = std::fs::read(p.run_json_path(&a)).unwrap();
+    std::fs::write(p.run_json_path(&a), b"{nope").unwrap();
+    let mut c = Catalog::open(&p).unwrap();
+    assert_eq!(c.last_refresh().warnings.len(), 1);
+    assert_eq!(c.refresh().unwrap().warnings.len(), 1);
+    let (id, problem, files) = c.broken_run(&a.as_str()[..12]).unwrap().unwrap();
+    assert_eq!(id, a);
+    assert!(problem.contains("invalid JSON"), "{problem}");
+    assert_eq!(files, [format!(".ox/metrics/{a}_metrics.jsonl")]);
+    std::fs::write(p.run_json_path(&a), json).unwrap();
+    let report = c.refresh().unwrap();
+    assert_eq!((report.updated, report.warnings.len()), (1, 0));
+    assert!(c.broken_run(a.as_str()).unwrap().is_none());
+    assert_eq!(c.refresh().unwrap().warnings.len(), 0);
+}
+
+#[test]
 fn a_run_directory_without_run_json_yet_is_picked_up_later() {
     let (_d, p) = project();
     let mut c = Catalog::open(&p).unwrap();
