@@ -471,21 +471,31 @@ pub fn metric_columns(
     specs: &[String],
     records: &[RunRecord<'_>],
 ) -> Result<Vec<MetricColumn>, CliError> {
-    let known: BTreeMap<&str, usize> =
-        records
-            .iter()
-            .flat_map(|r| r.metrics.keys())
-            .fold(BTreeMap::new(), |mut m, k| {
-                *m.entry(k.as_str()).or_insert(0) += 1;
-                m
-            });
+    let count = |rs: &[&RunRecord<'_>]| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for r in rs {
+            for k in r.metrics.keys() {
+                *m.entry(k.clone()).or_insert(0) += 1;
+            }
+        }
+        m
+    };
+    let all: Vec<&RunRecord<'_>> = records.iter().collect();
+    let known = count(&all);
+    // Counted over completed runs (the ones statistics use), or all when none completed.
+    let completed: Vec<&RunRecord<'_>> = records
+        .iter()
+        .filter(|r| r.run.status == Status::Completed)
+        .collect();
+    let basis = if completed.is_empty() { all } else { completed };
+    let common = count(&basis);
     if !specs.is_empty() {
         let cols: Vec<MetricColumn> = specs.iter().map(|s| MetricColumn::parse(s)).collect();
         for c in &cols {
             if !known.contains_key(c.metric.as_str()) {
                 let hint = did_you_mean(
                     &c.metric,
-                    known.keys().copied(),
+                    known.keys().map(String::as_str),
                     "metrics of the selected runs",
                 );
                 return Err(CliError::usage(anyhow!(
@@ -499,11 +509,11 @@ pub fn metric_columns(
     }
     // Evaluation-like names first (val/eval/test/acc), then the rest; only metrics most
     // runs have and whose name says which way is better.
-    let half = records.len().div_ceil(2);
-    let mut names: Vec<&str> = known
+    let half = basis.len().div_ceil(2);
+    let mut names: Vec<&str> = common
         .iter()
         .filter(|(k, n)| **n >= half && Direction::infer(k).is_some())
-        .map(|(k, _)| *k)
+        .map(|(k, _)| k.as_str())
         .collect();
     let rank = |k: &str| {
         let l = k.to_ascii_lowercase();
