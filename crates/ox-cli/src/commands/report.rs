@@ -807,9 +807,21 @@ fn draw_plots(
         .is_some_and(|m| m.stats.groups.iter().any(|g| g.stats.n > 1));
     if let Some(metric) = training_metric {
         let mut argv = vec![s("curves"), s("--metric"), s(metric)];
-        let caption = if seeded && !keys.is_empty() {
+        // More than a dozen configurations make an unreadable tangle: then group by the
+        // param that explains most of the variance (η²) only.
+        let configs = analyses.first().map_or(0, |m| m.stats.groups.len());
+        let top = analyses
+            .first()
+            .and_then(|m| m.stats.importance.first())
+            .map(|i| i.param.clone());
+        let caption = if seeded && !keys.is_empty() && configs <= 12 {
             argv.extend([s("--group-by"), keys.join(",")]);
             format!("{metric} by step: mean of each configuration with its 95% band")
+        } else if let Some(param) = top.filter(|_| configs > 12) {
+            argv.extend([s("--group-by"), param.clone()]);
+            format!(
+                "{metric} by step: mean per {param} (the param that explains most of the variance) with its 95% band"
+            )
         } else {
             format!("{metric} by step, one line per run")
         };
