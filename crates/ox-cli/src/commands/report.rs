@@ -838,11 +838,22 @@ fn draw_plots(
     for (i, m) in analyses.iter().enumerate().take(2) {
         let spec = format!("{}:{}", m.metric, m.summary);
         let name = format!("bar_{}", super::report::slug(&m.metric));
-        let caption = format!("{} per configuration, mean with 95% interval", m.metric);
+        let mut argv = vec![s("bar"), s("--metric"), spec.clone()];
+        let caption = match m.stats.importance.first() {
+            // As for the curves: a bar per configuration only while they stay readable.
+            Some(top) if m.stats.groups.len() > 12 => {
+                argv.extend([s("--group-by"), top.param.clone()]);
+                format!(
+                    "{} per {} (the param that explains most of its variance), mean with 95% interval",
+                    m.metric, top.param
+                )
+            }
+            _ => format!("{} per configuration, mean with 95% interval", m.metric),
+        };
         plots.extend(draw(
             ctx,
             &name,
-            &[s("bar"), s("--metric"), spec.clone()],
+            &argv,
             caption,
             PlotSection::Evaluation,
             Some(&m.metric),
