@@ -41,11 +41,16 @@ enum Command {
     Stats(commands::stats::Args),
     /// Figures for papers: `ox plot curves|bar|sweep|heatmap|box|pareto|system -o FILE.png|.svg`.
     Plot(commands::plot::Args),
+    /// Run a command over a grid / random search / seeds, locally or as a SLURM array;
+    /// `ox sweep status|ls|cancel`.
+    Sweep(Box<commands::sweep::Args>),
     /// Run a small real sweep (3 learning rates × 3 seeds) in ./ox-demo and list it.
     Demo(commands::demo::Args),
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
     /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
     Import(commands::import::Args),
+    /// Serve the dashboard (runs, charts, compare, live runs) on a local web page.
+    Ui(commands::ui::Args),
     /// Export runs, groups or full series as csv/json/md/latex/parquet:
     /// `ox export -s STUDY [--group-by P] [--series] --format F [-o FILE]`.
     Export(commands::export::Args),
@@ -104,8 +109,10 @@ fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Plot(args) => commands::plot::run(args),
+        Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Ui(args) => commands::ui::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Record(args) => commands::record::run(args),

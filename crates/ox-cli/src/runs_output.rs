@@ -4,63 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use ox_core::{MetricSummary, Run, flatten_params};
+use ox_core::flatten_params;
 use ox_render::{Cell, Table};
+pub use ox_store::RunJson;
 use ox_store::{FieldValue, RunView};
-use serde::Serialize;
 
 use crate::output::Format;
-
-/// One run in `--format json` (contract, DESIGN.md): the run.json fields plus `duration_s`
-/// and a summary per metric.
-#[derive(Debug, Serialize)]
-pub struct RunJson<'a> {
-    #[serde(flatten)]
-    pub run: &'a Run,
-    pub duration_s: Option<f64>,
-    pub metrics: BTreeMap<&'a str, MetricJson>,
-}
-
-/// A metric summary in JSON; non-finite values are `null`.
-#[derive(Debug, Serialize)]
-pub struct MetricJson {
-    pub first: Option<f64>,
-    pub last: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub mean: Option<f64>,
-    pub count: u64,
-    pub last_step: i64,
-}
-
-impl From<&MetricSummary> for MetricJson {
-    fn from(s: &MetricSummary) -> Self {
-        let f = |v: f64| v.is_finite().then_some(v);
-        MetricJson {
-            first: f(s.first),
-            last: f(s.last),
-            min: f(s.min),
-            max: f(s.max),
-            mean: f(s.mean),
-            count: s.count,
-            last_step: s.last_step,
-        }
-    }
-}
-
-impl<'a> From<&'a RunView> for RunJson<'a> {
-    fn from(v: &'a RunView) -> Self {
-        RunJson {
-            run: &v.run,
-            duration_s: v.duration_s,
-            metrics: v
-                .metrics
-                .iter()
-                .map(|(k, s)| (k.as_str(), s.into()))
-                .collect(),
-        }
-    }
-}
 
 /// Columns shown when none are asked for: identity, status, duration, the params that vary
 /// among `views` (most informative first, see [`ranked_params`]), then `metric_columns` (or,
@@ -100,39 +49,16 @@ pub fn default_columns(views: &[RunView], metric_columns: &[String]) -> Vec<Stri
 }
 
 /// Dotted param keys whose value is not the same in every run (including keys some runs
-/// lack), in key order.
-pub fn varying_params(views: &[RunView]) -> Vec<String> {
-    // Per key: how many runs have it, and its distinct values (stopping at two).
-    let mut seen: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
-    for v in views {
-        for (k, val) in flatten_params(&v.run.params) {
-            let (count, values) = seen.entry(k).or_default();
-            *count += 1;
-            if values.len() < 2 {
-                values.insert(val.to_string());
-            }
-        }
-    }
-    seen.into_iter()
-        .filter(|(_, (count, values))| values.len() > 1 || *count < views.len())
-        .map(|(k, _)| k)
-        .collect()
-}
-
-/// [`varying_params`], most informative first: params every run has before those only some
+/// lack), most informative first: params every run has before those only some
 /// have, then the axes of a sweep (few distinct values: `lr`, `optimizer`) before params
 /// that take many values; text params whose every value is different (paths, ids,
 /// timestamps: they name runs rather than explain them) come last.
 pub fn ranked_params(views: &[RunView]) -> Vec<String> {
     const DISTINCT_CAP: usize = 64;
-    let varying: BTreeSet<String> = varying_params(views).into_iter().collect();
     // Per key: runs having it, distinct values (up to the cap), whether all are numbers.
     let mut seen: BTreeMap<String, (usize, BTreeSet<String>, bool)> = BTreeMap::new();
     for v in views {
         for (k, val) in flatten_params(&v.run.params) {
-            if !varying.contains(&k) {
-                continue;
-            }
             let (count, values, numeric) = seen.entry(k).or_insert((0, BTreeSet::new(), true));
             *count += 1;
             *numeric &= val.is_number();
@@ -141,6 +67,8 @@ pub fn ranked_params(views: &[RunView]) -> Vec<String> {
             }
         }
     }
+    // Varying: values differ, or some run lacks the key.
+    seen.retain(|_, (count, values, _)| values.len() > 1 || *count < views.len());
     let mut ranked: Vec<(bool, usize, usize, String)> = seen
         .into_iter()
         .map(|(k, (count, values, numeric))| {
@@ -392,6 +320,7 @@ pub fn print_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ox_core::Run;
 
     #[test]
     fn a_param_varies_when_its_values_differ_or_some_run_lacks_it() {
@@ -421,8 +350,8 @@ mod tests {
                 serde_json::json!({"lr": 0.1, "width": 64, "opt": {"name": "sgd"}, "extra": 1}),
             ),
         ];
-        assert_eq!(varying_params(&views), ["extra", "lr", "opt.name"]);
-        assert!(varying_params(&views[..1]).is_empty());
+        assert_eq!(ranked_params(&views), ["lr", "opt.name", "extra"]);
+        assert!(ranked_params(&views[..1]).is_empty());
     }
 
     fn view_with(id: &str, params: serde_json::Value) -> RunView {

@@ -63,6 +63,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "anyhow",
         ],
     ),
+    // Sweeps plan and launch runs; members write their own run files, never the catalog.
+    (
+        "ox-sweep",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-analysis",
+            "ox-render",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
     (
         "ox-ingest",
         &[
@@ -121,6 +136,11 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "anyhow",
             "tokio",
         ],
+    ),
+    // The dashboard serves; it does not run or import anything, and only ox-cli prints.
+    (
+        "ox-server",
+        &["ox-exec", "ox-ingest", "ox-cli", "clap", "anyhow"],
     ),
     // Reports and exports: values in, bytes out; the CLI reads and writes the files.
     (

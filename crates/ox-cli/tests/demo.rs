@@ -19,7 +19,7 @@ fn demo_runs_a_real_sweep_and_lists_it() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("lr0.1-s2"), "{stdout}");
+    assert!(stdout.contains("lr=0.1,seed=2"), "{stdout}");
     assert!(stderr.contains("[9/9]"), "{stderr}");
     assert!(stderr.contains("report: "), "{stderr}");
     let report = dir.path().join("d/reports/demo/report.md");
@@ -37,6 +37,7 @@ fn demo_runs_a_real_sweep_and_lists_it() {
     for run in &runs {
         assert_eq!(run["status"], "completed", "{run}");
         assert_eq!(run["study"], "demo");
+        assert_eq!(run["sweep"], "demo");
         assert!(
             run["metrics"]["val_loss"]["count"].as_u64().unwrap() > 5,
             "{run}"

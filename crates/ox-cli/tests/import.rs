@@ -234,3 +234,43 @@ fn reimporting_from_a_moved_folder_updates_the_runs_it_made() {
     );
     assert_eq!(json_rows(&p, &["ls", "--format", "json"]).len(), 3);
 }
+
+#[test]
+fn a_tensorboard_run_imported_by_an_older_ox_is_updated_not_duplicated() {
+    let c = ox_test_support::corpora();
+    let p = project();
+    let tb = p.root().join("tb");
+    std::fs::create_dir_all(&tb).unwrap();
+    for entry in std::fs::read_dir(c.join("edge/tensorboard/tf_summary_write")).unwrap() {
+        let f = entry.unwrap().path();
+        std::fs::copy(&f, tb.join(f.file_name().unwrap())).unwrap();
+    }
+    let out = p.ox(&["import", tb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Older ox versions keyed a TensorBoard run by its directory's path.
+    let runs = json_rows(&p, &["ls", "--format", "json"]);
+    let id = runs[0]["id"].as_str().unwrap();
+    let run_json = p.root().join(format!(".ox/runs/{id}/run.json"));
+    let mut run: Value = serde_json::from_slice(&std::fs::read(&run_json).unwrap()).unwrap();
+    let old_key = format!(
+        "tensorboard:{}",
+        std::fs::canonicalize(&tb).unwrap().display()
+    );
+    run["source"]["key"] = Value::String(old_key);
+    std::fs::write(&run_json, serde_json::to_vec(&run).unwrap()).unwrap();
+    assert_eq!(p.ox(&["reindex"]).status.code(), Some(0));
+    let out = p.ox(&["import", tb.to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("imported 0, updated 1, failed 0"),
+        "{}",
+        stderr(&out)
+    );
+    let runs = json_rows(&p, &["ls", "--format", "json"]);
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0]["source"]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("tensorboard:events.out.tfevents.")
+    );
+}

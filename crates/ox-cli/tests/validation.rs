@@ -216,3 +216,21 @@ fn a_param_and_its_nested_keys_are_refused_in_either_order() {
     let out = p.ox(&["ls", "--format", "json"]);
     assert_eq!(stdout(&out).trim(), "[]", "no run was started");
 }
+
+#[test]
+fn metric_values_that_are_not_numbers_are_warned_about() {
+    let mut q = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let id = q.add_run("s", "r", Status::Completed, json!({}), &[]);
+    std::fs::write(
+        q.project.metrics_path(&id),
+        "{\"step\": 0, \"loss\": 1.0}\n{\"step\": 1, \"loss\": \"0.5\"}\n{\"step\": 2, \"loss\": null}\n",
+    )
+    .unwrap();
+    let out = q.ox(&["ls"]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 metric value(s) are not numbers and were skipped: 'loss' is a string (line 2), 'loss' is null (line 3)"),
+        "{err}"
+    );
+}

@@ -15,6 +15,7 @@ mod project;
 pub mod provenance;
 mod run;
 pub mod samples;
+pub mod system;
 
 pub use config::{LogPatternSpec, ProjectConfig};
 pub use error::{CoreError, io_reason};
@@ -28,7 +29,8 @@ pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
 pub use provenance::{FileRecord, Provenance, provenance};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
-pub use samples::{SampleRecord, SamplesFile, read_samples, write_samples};
+pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};
+pub use system::{SystemSample, read_system};
 
 /// Result type of this crate.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,7 +1,9 @@
 //! Metric time series: the `metrics/<id>_metrics.jsonl` line format and running summaries.
 //!
 //! One JSON object per line: `{"type": "metrics", "step": 12, "time": 1732300000.5, "loss": 0.52}`.
-//! `type`, `step` and `time` are reserved; every other numeric field is a metric value.
+//! `type`, `step` and `time` are reserved; every other numeric field is a metric value. A
+//! field holding a string, boolean, null, array or object is not a metric: it is skipped and
+//! reported ([`MetricLine::skipped`], [`MetricsScan::skipped_values`]) so readers can warn.
 //! Readers accept `NaN`, `Infinity` and `-Infinity` (Python's `json.dumps` writes them),
 //! skip lines whose `type` they do not know, and treat an unterminated last line that does
 //! not parse as torn (a writer that crashed mid-line): it is reported, never fatal.
@@ -43,6 +45,9 @@ pub struct MetricLine<'a> {
     pub step: Option<i64>,
     pub time: Option<f64>,
     pub values: Vec<(Cow<'a, str>, f64)>,
+    /// Fields of a metrics line whose value is not a number: `(key, "a string" | "null" |
+    /// "a boolean" | "an array" | "an object")`.
+    pub skipped: Vec<(Cow<'a, str>, &'static str)>,
 }
 
 /// Parses one line of a metrics file. Errors carry serde_json's message.
@@ -73,6 +78,11 @@ fn into_owned_line(l: MetricLine<'_>) -> MetricLine<'static> {
         time: l.time,
         values: l
             .values
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
+            .collect(),
+        skipped: l
+            .skipped
             .into_iter()
             .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
             .collect(),
@@ -204,6 +214,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             step: None,
             time: None,
             values: Vec::new(),
+            skipped: Vec::new(),
         };
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_ref() {
@@ -214,21 +225,20 @@ impl<'de> Visitor<'de> for LineVisitor {
                         Scalar::Number(_) => {
                             return Err(de::Error::custom("step must be an integer"));
                         }
-                        Scalar::Ignored => None,
+                        Scalar::Ignored(_) => None,
                     }
                 }
                 "time" => {
                     line.time = match map.next_value::<Scalar>()? {
                         Scalar::Number(f) => Some(f),
-                        Scalar::Ignored => None,
+                        Scalar::Ignored(_) => None,
                     }
                 }
                 "params" => params = map.next_value::<Option<Map<String, Value>>>()?,
-                _ => {
-                    if let Scalar::Number(v) = map.next_value::<Scalar>()? {
-                        line.values.push((key.0, v));
-                    }
-                }
+                _ => match map.next_value::<Scalar>()? {
+                    Scalar::Number(v) => line.values.push((key.0, v)),
+                    Scalar::Ignored(kind) => line.skipped.push((key.0, kind)),
+                },
             }
         }
         line.kind = match kind_name.as_deref() {
@@ -238,6 +248,7 @@ impl<'de> Visitor<'de> for LineVisitor {
         };
         if line.kind != LineKind::Metrics {
             line.values.clear();
+            line.skipped.clear();
         }
         Ok(line)
     }
@@ -269,7 +280,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// or something to ignore (strings, booleans, null, arrays, objects).
 enum Scalar {
     Number(f64),
-    Ignored,
+    /// What it was instead: "a string", "null", …
+    Ignored(&'static str),
 }
 
 impl<'de> Deserialize<'de> for Scalar {
@@ -290,32 +302,32 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(Scalar::Number(v as f64))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("a boolean"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
                 Ok(match v {
                     NAN_TOKEN => Scalar::Number(f64::NAN),
                     POS_INF_TOKEN => Scalar::Number(f64::INFINITY),
                     NEG_INF_TOKEN => Scalar::Number(f64::NEG_INFINITY),
-                    _ => Scalar::Ignored,
+                    _ => Scalar::Ignored("a string"),
                 })
             }
             fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("null"))
             }
             fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("null"))
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
                 Scalar::deserialize(d)
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("an array"))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Ignored)
+                Ok(Scalar::Ignored("an object"))
             }
         }
         d.deserialize_any(V)
@@ -417,7 +429,15 @@ pub struct MetricsScan {
     pub tail: Option<String>,
     /// Terminated lines that did not parse: `(1-based line number within this read, error)`.
     pub bad_lines: Vec<(u64, String)>,
+    /// The first [`MAX_SKIPPED_REPORTED`] metric fields skipped for a non-numeric value:
+    /// `(line number within this read, key, what the value was)`.
+    pub skipped_values: Vec<(u64, String, &'static str)>,
+    /// How many fields were skipped in all.
+    pub skipped_total: u64,
 }
+
+/// How many skipped fields a [`MetricsScan`] lists (it counts them all).
+pub const MAX_SKIPPED_REPORTED: usize = 5;
 
 /// Reads a metrics file from `start_offset`, calling `on_line` for every complete line with
 /// its resolved step. `last_step` is the step state left by the previous read. Lines that do
@@ -469,6 +489,12 @@ impl MetricsFileReader {
             }
             match parse_metric_line(text) {
                 Ok(line) => {
+                    for (key, kind) in &line.skipped {
+                        scan.skipped_total += 1;
+                        if scan.skipped_values.len() < MAX_SKIPPED_REPORTED {
+                            scan.skipped_values.push((line_no, key.to_string(), kind));
+                        }
+                    }
                     if line.kind == LineKind::Metrics {
                         let step = line
                             .step
@@ -542,6 +568,32 @@ pub fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_numeric_values_are_reported_not_dropped_silently() {
+        let l =
+            parse_metric_line(r#"{"step": 1, "loss": "0.5", "acc": null, "ok": true, "lr": 0.1}"#)
+                .unwrap();
+        assert_eq!(l.values.len(), 1);
+        let skipped: Vec<(&str, &str)> = l.skipped.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        assert_eq!(
+            skipped,
+            [("loss", "a string"), ("acc", "null"), ("ok", "a boolean")]
+        );
+        // Not for non-metric lines, nor for NaN written as a token.
+        assert!(
+            parse_metric_line(r#"{"type": "event", "msg": "x"}"#)
+                .unwrap()
+                .skipped
+                .is_empty()
+        );
+        assert!(
+            parse_metric_line(r#"{"loss": NaN}"#)
+                .unwrap()
+                .skipped
+                .is_empty()
+        );
+    }
 
     #[test]
     fn python_nonfinite_tokens_become_strings_outside_strings_only() {

@@ -75,6 +75,23 @@ pub fn read_samples(path: &Path) -> Result<SamplesFile, CoreError> {
 /// Replaces `path` atomically with `records`, one line each. Non-finite scores are written
 /// as null.
 pub fn write_samples(path: &Path, records: &[SampleRecord]) -> Result<(), CoreError> {
+    write_atomic(path, &encode(path, records)?)
+}
+
+/// Appends `records` to `path` (created if missing) in one write: evaluation logs attached
+/// to a run by the process that owns it.
+pub fn append_samples(path: &Path, records: &[SampleRecord]) -> Result<(), CoreError> {
+    use std::io::Write;
+    let out = encode(path, records)?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(&out))
+        .map_err(|source| CoreError::io("append to", path, source))
+}
+
+fn encode(path: &Path, records: &[SampleRecord]) -> Result<Vec<u8>, CoreError> {
     let mut out = Vec::with_capacity(records.len() * 128);
     for record in records {
         serde_json::to_writer(&mut out, record).map_err(|source| CoreError::Json {
@@ -83,7 +100,7 @@ pub fn write_samples(path: &Path, records: &[SampleRecord]) -> Result<(), CoreEr
         })?;
         out.push(b'\n');
     }
-    write_atomic(path, &out)
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
 const STOP_SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// What to run and how to label it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunRequest {
     /// The study; `None` is the default study.
     pub study: Option<String>,
@@ -44,6 +44,17 @@ pub struct RunRequest {
     pub command: Vec<String>,
     /// Working directory of the command (absolute).
     pub cwd: PathBuf,
+    /// A run id chosen beforehand (a sweep names its members' runs before they start; a
+    /// requeued SLURM task resumes the same run); `None`: a new id.
+    pub id: Option<RunId>,
+    /// The sweep this run is a member of (run.json `sweep`).
+    pub sweep: Option<String>,
+    /// The run this one is a step of (run.json `parent`).
+    pub parent: Option<RunId>,
+    /// More run.json fields (e.g. a sweep member's key and step).
+    pub extra: Map<String, Value>,
+    /// More environment for the command, on top of the run's own variables.
+    pub env: Vec<(String, String)>,
 }
 
 type TableFactory = Box<dyn Fn() -> Box<dyn ProcessTable> + Send + Sync>;
@@ -112,6 +123,8 @@ pub struct PreparedRun<'a> {
     python_client: Option<PathBuf>,
     /// Why the client could not be offered, for the outcome's warnings.
     python_client_warning: Option<String>,
+    env: Vec<(String, String)>,
+    before_finish: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl Supervisor {
@@ -126,7 +139,7 @@ impl Supervisor {
         if req.command.is_empty() {
             return Err(ExecError::EmptyCommand);
         }
-        let id = self.ids.next_id();
+        let id = req.id.clone().unwrap_or_else(|| self.ids.next_id());
         let signals = if self.handle_signals {
             // A closed console (`ox run ... | head`) must not kill the supervisor and orphan
             // the record: writes to it then fail with EPIPE, the output goes on being saved
@@ -165,6 +178,12 @@ impl Supervisor {
             .map(|h| h.to_string_lossy().into_owned());
         run.set_process(ProcessIdentity::current());
         run.git = git::git_info(&req.cwd);
+        run.sweep = req.sweep.map(Value::String);
+        if let Some(parent) = req.parent {
+            run.extra
+                .insert("parent".into(), Value::String(parent.as_str().to_string()));
+        }
+        run.extra.extend(req.extra);
         project.write_run(&run).map_err(|source| ExecError::Core {
             run: id.clone(),
             source,
@@ -198,6 +217,8 @@ impl Supervisor {
             signals,
             python_client,
             python_client_warning,
+            env: req.env,
+            before_finish: None,
         })
     }
 }
@@ -222,6 +243,13 @@ impl PreparedRun<'_> {
         &self.run
     }
 
+    /// Runs `f` once the command has ended, before the final record is written: whatever
+    /// `f` adds to the run's files (e.g. attached evaluation logs) is there when the run
+    /// reads as finished, so a reader that indexes finished runs once sees it.
+    pub fn before_finish(&mut self, f: Box<dyn FnOnce() + Send>) {
+        self.before_finish = Some(f);
+    }
+
     /// The environment the command gets on top of the inherited one (DESIGN.md contract).
     pub fn environment(&self) -> EnvChanges {
         let p = &self.project;
@@ -235,8 +263,15 @@ impl PreparedRun<'_> {
             ("OX_RUN_NAME".into(), self.run.name.clone().map(Into::into)),
             ("OX_PARAMS".into(), Some(params.into())),
         ];
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))));
         if let Some(dir) = &self.python_client {
-            let existing = std::env::var_os("PYTHONPATH");
+            // A PYTHONPATH the sweep set for this run counts as the existing one.
+            let existing = self
+                .env
+                .iter()
+                .find(|(k, _)| k == "PYTHONPATH")
+                .map(|(_, v)| std::ffi::OsString::from(v))
+                .or_else(|| std::env::var_os("PYTHONPATH"));
             env.push((
                 "PYTHONPATH".into(),
                 Some(crate::python_client::append_to_path(
@@ -365,6 +400,9 @@ impl PreparedRun<'_> {
             what: "wait for the command",
             source,
         })?;
+        if let Some(f) = self.before_finish.take() {
+            f();
+        }
         let run = self.finish(&exit, interrupted.is_some(), peaks)?;
         Ok(RunOutcome {
             run,

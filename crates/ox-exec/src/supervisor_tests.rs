@@ -180,6 +180,7 @@ fn request() -> RunRequest {
         tags: vec!["baseline".into()],
         command: vec!["train".into(), "--fast".into()],
         cwd: std::env::temp_dir(),
+        ..RunRequest::default()
     }
 }
 

@@ -28,7 +28,7 @@ pub use ox_core::SampleRecord;
 pub use patterns::{LineMetrics, LogPattern, LogPatterns};
 pub use pipeline::{default_threads, parse_units};
 pub use tfevents::{TfEventsReport, read_tfevents};
-pub use write::{RunWriter, WriteOutcome};
+pub use write::{RunWriter, WriteOutcome, attach_to_run};
 
 /// Parses one unit found by [`discover`] into the runs it holds (one for most formats, one
 /// per MLflow run for an MLflow store). `patterns` are the user's text-log patterns.

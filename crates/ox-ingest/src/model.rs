@@ -179,6 +179,9 @@ pub struct ImportedRun {
     pub console_log: Option<PathBuf>,
     /// Problems that did not stop the import (a truncated tail, a bad line).
     pub warnings: Vec<String>,
+    /// Keys earlier versions of ox gave the same source (a TensorBoard directory's path):
+    /// a run imported under one of them is updated, and takes the current key.
+    pub legacy_keys: Vec<String>,
 }
 
 impl ImportedRun {
@@ -200,6 +203,7 @@ impl ImportedRun {
             samples: Vec::new(),
             console_log: None,
             warnings: Vec::new(),
+            legacy_keys: Vec::new(),
         }
     }
 }

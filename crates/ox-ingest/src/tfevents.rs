@@ -370,6 +370,11 @@ pub(crate) fn import_dir(dir: &Path, root: &Path) -> Result<ImportedRun, IngestE
         },
         "tensorboard",
     );
+    // Before the key named the writer's files, it was the directory's path.
+    let path_key = format!("tensorboard:{}", canonical.display());
+    if run.source.key != path_key {
+        run.legacy_keys.push(path_key);
+    }
     run.name = Some(relative_name(dir, root));
     run.metrics = decoder.metrics;
     run.params = decoder.hparams;

@@ -70,7 +70,10 @@ impl RunWriter {
         imported: &mut ImportedRun,
         study: Option<&str>,
     ) -> Result<WriteOutcome, IngestError> {
-        let existing = self.by_source.get(&imported.source.key).cloned();
+        let existing = std::iter::once(&imported.source.key)
+            .chain(&imported.legacy_keys)
+            .find_map(|key| self.by_source.get(key))
+            .cloned();
         let (mut run, created) = match existing
             .as_ref()
             .and_then(|id| self.project.read_run(id).ok())
@@ -132,14 +135,21 @@ fn fill_run(run: &mut Run, imported: &ImportedRun, study: Option<&str>) {
 /// Writes the metrics file beside its final name and renames it into place, one line per
 /// step (a metric seen twice at one step starts a new line).
 fn write_metrics(path: &Path, imported: &mut ImportedRun) -> Result<(), IngestError> {
-    imported.metrics.sort_by_step();
-    let table = &imported.metrics;
-    let keys: Vec<MetricKey> = table.names().iter().map(|n| MetricKey::new(n)).collect();
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| IngestError::io("create temporary file in", dir, e))?;
-    let io_err = |e| IngestError::io("write", path, e);
-    let mut writer = MetricsWriter::new(std::io::BufWriter::with_capacity(1 << 17, tmp.as_file()));
+    write_metric_lines(tmp.as_file(), imported).map_err(|e| IngestError::io("write", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| IngestError::io("rename onto", path, e.error))?;
+    Ok(())
+}
+
+/// Writes `imported`'s metrics as lines to `file`, one line per step.
+fn write_metric_lines(file: &std::fs::File, imported: &mut ImportedRun) -> std::io::Result<()> {
+    imported.metrics.sort_by_step();
+    let table = &imported.metrics;
+    let keys: Vec<MetricKey> = table.names().iter().map(|n| MetricKey::new(n)).collect();
+    let mut writer = MetricsWriter::new(std::io::BufWriter::with_capacity(1 << 17, file));
     let mut seen = vec![u32::MAX; keys.len()];
     let mut group: Vec<(&MetricKey, f64)> = Vec::with_capacity(keys.len());
     let mut line_no: u32 = 0;
@@ -152,9 +162,7 @@ fn write_metrics(path: &Path, imported: &mut ImportedRun) -> Result<(), IngestEr
         let same_line = current.is_some_and(|(s, _)| s == p.step) && !repeated;
         if !same_line {
             if let Some((step, time)) = current.take() {
-                writer
-                    .write_line(Some(step), Some(time), group.drain(..))
-                    .map_err(io_err)?;
+                writer.write_line(Some(step), Some(time), group.drain(..))?;
             }
             line_no = line_no.wrapping_add(1);
             current = Some((p.step, p.time));
@@ -165,13 +173,35 @@ fn write_metrics(path: &Path, imported: &mut ImportedRun) -> Result<(), IngestEr
         group.push((key, p.value));
     }
     if let Some((step, time)) = current {
-        writer
-            .write_line(Some(step), Some(time), group.drain(..))
-            .map_err(io_err)?;
+        writer.write_line(Some(step), Some(time), group.drain(..))?;
     }
-    writer.finish().map_err(io_err)?;
-    tmp.persist(path)
-        .map_err(|e| IngestError::io("rename onto", path, e.error))?;
+    writer.finish().map(drop)
+}
+
+/// Attaches evaluation logs to an existing run (a sweep member whose command wrote inspect
+/// logs): their metrics are appended to the run's metrics file and their per-sample scores
+/// to its `samples.jsonl`; the run's record is not touched. For the process that owns the
+/// run (it writes only that run's files).
+pub fn attach_to_run(
+    project: &Project,
+    id: &RunId,
+    imported: &mut [ImportedRun],
+) -> Result<(), IngestError> {
+    let metrics_path = project.metrics_path(id);
+    let samples_path = project.samples_path(id);
+    for run in imported.iter_mut() {
+        let file = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&metrics_path)
+            .map_err(|e| IngestError::io("open", &metrics_path, e))?;
+        write_metric_lines(file.file(), run)
+            .map_err(|e| IngestError::io("write", &metrics_path, e))?;
+        if run.samples.is_empty() {
+            continue;
+        }
+        ox_core::append_samples(&samples_path, &run.samples)?;
+    }
     Ok(())
 }
 

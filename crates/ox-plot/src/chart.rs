@@ -38,7 +38,18 @@ struct Look {
     marker: usize,
 }
 
-fn look(i: usize, n: usize, style: &Style) -> Look {
+/// Whether a panel's lines are denser than the figure's width in points: a dash pattern
+/// along a line that zigzags within every pixel column is invisible, so such lines are
+/// drawn solid (and shown solid in the legend).
+fn dense(series: &[Series], style: &Style) -> bool {
+    let width_pt = style.width_in * 72.0;
+    series
+        .iter()
+        .any(|s| s.line && s.points.len() as f64 > width_pt)
+}
+
+fn look(i: usize, series: &[Series], style: &Style) -> Look {
+    let n = series.len();
     if n > MAX_LEGEND {
         // Many overlaid runs: thin, slightly transparent, colours only.
         return Look {
@@ -48,7 +59,7 @@ fn look(i: usize, n: usize, style: &Style) -> Look {
             marker: 0,
         };
     }
-    let dash = if n >= 4 {
+    let dash = if n >= 4 && !dense(series, style) {
         DASHES[i % DASHES.len()]
             .iter()
             .map(|d| d * style.line_pt)
@@ -215,7 +226,7 @@ fn legend_entries(fig: &Figure) -> Vec<Entry> {
                 if !s.label.is_empty() {
                     out.push(Entry {
                         label: s.label.clone(),
-                        look: look(i, series.len(), &fig.style),
+                        look: look(i, series, &fig.style),
                         markers: s.markers,
                         line: s.line,
                     });

@@ -306,3 +306,35 @@ fn stacked_panels_for_system_metrics() {
         "one entry (swatch and text) for all panels"
     );
 }
+
+#[test]
+fn dashes_tell_four_sparse_series_apart_but_not_dense_ones() {
+    let fig = |points: i32| Figure {
+        title: None,
+        panels: vec![Panel {
+            x: Axis::linear("step"),
+            y: Axis::linear("loss"),
+            content: Content::Lines(
+                (0..4)
+                    .map(|k| Series {
+                        label: format!("s{k}"),
+                        points: (0..points)
+                            .map(|i| (f64::from(i), f64::from((i * 7 + k) % 11)))
+                            .collect(),
+                        line: true,
+                        ..Series::default()
+                    })
+                    .collect(),
+            ),
+        }],
+        style: Style::default(),
+    };
+    let sparse = String::from_utf8(fig(50).to_svg().unwrap()).unwrap();
+    assert_eq!(
+        sparse.matches("stroke-dasharray").count(),
+        6,
+        "3 lines + 3 legend swatches"
+    );
+    let dense = String::from_utf8(fig(5000).to_svg().unwrap()).unwrap();
+    assert_eq!(dense.matches("stroke-dasharray").count(), 0);
+}

@@ -17,7 +17,7 @@
 //! - **Then** optionally `ORDER BY key [ASC|DESC], …` and `LIMIT n`. An empty query selects
 //!   every run; `ORDER BY` alone sorts them all.
 //! - **Names**: run fields `id name study status created started ended duration exit_code
-//!   host tags` (case-insensitive); params `params.model.layers`, or bare (`lr`,
+//!   host sweep parent tags` (case-insensitive); params `params.model.layers`, or bare (`lr`,
 //!   `model.layers`) when no run field has the name; metric summaries `metrics.loss` (last
 //!   value) and `metrics.loss.first|last|min|max|mean|count|last_step` (a bare metric name
 //!   works too when no param has it). Other characters go in backticks:

@@ -51,11 +51,15 @@ pub enum RunField {
     /// An integer.
     ExitCode,
     Host,
+    /// The sweep a run is a member of (run.json `sweep`).
+    Sweep,
+    /// The run this one is a pipeline step of (run.json `parent`).
+    Parent,
 }
 
 impl RunField {
     /// All run fields in the order the docs list them.
-    pub const ALL: [RunField; 10] = [
+    pub const ALL: [RunField; 12] = [
         RunField::Id,
         RunField::Name,
         RunField::Study,
@@ -66,6 +70,8 @@ impl RunField {
         RunField::Duration,
         RunField::ExitCode,
         RunField::Host,
+        RunField::Sweep,
+        RunField::Parent,
     ];
 
     /// The field's name in queries, which is also its column in `runs`.
@@ -81,6 +87,18 @@ impl RunField {
             RunField::Duration => "duration",
             RunField::ExitCode => "exit_code",
             RunField::Host => "host",
+            RunField::Sweep => "sweep",
+            RunField::Parent => "parent",
+        }
+    }
+
+    /// The SQL expression of the field over `runs r`: its column, or for the fields kept
+    /// only in the record, the value inside `r.json`.
+    pub fn sql(self) -> String {
+        match self {
+            RunField::Sweep => "json_extract(r.json, '$.sweep')".to_string(),
+            RunField::Parent => "json_extract(r.json, '$.parent')".to_string(),
+            f => format!("r.{}", f.as_str()),
         }
     }
 
@@ -403,7 +421,7 @@ fn listing(candidates: &[Candidate], scope: Scope) -> String {
         parts.push(s);
     }
     if scope == Scope::All {
-        parts.insert(0, "run fields: id, name, study, status, created, started, ended, duration, exit_code, host, tags".into());
+        parts.insert(0, "run fields: id, name, study, status, created, started, ended, duration, exit_code, host, sweep, parent, tags".into());
     }
     parts.join("; ")
 }

@@ -100,7 +100,7 @@ pub fn compile_query(query: &Query, keys: &KnownKeys) -> Result<CompiledQuery, Q
         let field = c.field(&key.name)?;
         let dir = if key.descending { "DESC" } else { "ASC" };
         let exprs: Vec<String> = match &field {
-            Field::Run(f) => vec![format!("r.{}", f.as_str())],
+            Field::Run(f) => vec![f.sql()],
             Field::Tags => {
                 return Err(QueryError::new("cannot sort by tags", key.name.span)
                     .with_hint("sort by a run field, a param or a metric"));
@@ -300,11 +300,7 @@ impl Compiler<'_> {
         let not = if is_null { "NOT " } else { "" };
         match field {
             Field::Run(f) => {
-                format!(
-                    "r.{} IS {}NULL",
-                    f.as_str(),
-                    if is_null { "" } else { "NOT " }
-                )
+                format!("{} IS {}NULL", f.sql(), if is_null { "" } else { "NOT " })
             }
             Field::Tags => Self::set_test(not, "tags", "t", "1", false),
             Field::Param(k) => {
@@ -372,7 +368,7 @@ impl Compiler<'_> {
     }
 
     fn run_field(&mut self, f: RunField, pred: Pred<'_>) -> Result<String, QueryError> {
-        let col = format!("r.{}", f.as_str());
+        let col = f.sql();
         let typed = |lit: &Literal| -> Result<SqlValue, QueryError> {
             match f {
                 RunField::Duration => duration_value(lit),

@@ -98,6 +98,14 @@ fn sort_value(view: &RunView, key: &str) -> Option<FieldValue> {
         "duration" => return view.duration_s.map(FieldValue::Num),
         "exit_code" => return run.exit_code.map(|c| FieldValue::Num(c.into())),
         "host" => return run.host.as_deref().and_then(text),
+        "sweep" => return run.sweep.as_ref().and_then(|v| v.as_str()).and_then(text),
+        "parent" => {
+            return run
+                .extra
+                .get("parent")
+                .and_then(|v| v.as_str())
+                .and_then(text);
+        }
         _ => {}
     }
     if let Some(metric) = key.strip_prefix("metrics.") {

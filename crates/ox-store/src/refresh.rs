@@ -469,6 +469,25 @@ fn read_run(
                         metrics_path.display()
                     ));
                 }
+                if scan.skipped_total > 0 {
+                    let shown: Vec<String> = scan
+                        .skipped_values
+                        .iter()
+                        .map(|(line, key, kind)| format!("'{key}' is {kind} (line {line})"))
+                        .collect();
+                    let more = scan.skipped_total - shown.len() as u64;
+                    let more = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    report.warnings.push(format!(
+                        "{}: {} metric value(s) are not numbers and were skipped: {}{more} (log numbers, NaN or Infinity)",
+                        metrics_path.display(),
+                        scan.skipped_total,
+                        shown.join(", ")
+                    ));
+                }
                 if let Some(tail) = scan.tail {
                     match parse_metric_line(&tail) {
                         // A complete last line without its newline: counted, but not part of

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -106,18 +107,20 @@ impl TestProject {
         };
         self.project.write_run(&run).unwrap();
         let mut text = String::new();
+        // As the writers do: non-finite values as the NaN / Infinity / -Infinity tokens.
         for (step, values) in metrics {
-            let mut obj = serde_json::Map::new();
-            obj.insert("type".into(), "metrics".into());
-            obj.insert("step".into(), (*step).into());
+            text.push_str(&format!("{{\"type\": \"metrics\", \"step\": {step}"));
             for (k, v) in values {
-                obj.insert(
-                    (*k).into(),
-                    serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
-                );
+                let value = if v.is_nan() {
+                    "NaN".to_string()
+                } else if v.is_infinite() {
+                    if *v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+                } else {
+                    Value::from(*v).to_string()
+                };
+                text.push_str(&format!(", {}: {value}", Value::from(*k)));
             }
-            text.push_str(&Value::Object(obj).to_string());
-            text.push('\n');
+            text.push_str("}\n");
         }
         std::fs::write(self.project.metrics_path(&id), text).unwrap();
         id

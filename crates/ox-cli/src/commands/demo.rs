@@ -1,9 +1,8 @@
-//! `ox demo`: a real, small sweep (learning rates × seeds of a pure-Python MLP) run under
-//! `ox run` in a new directory, then listed.
+//! `ox demo`: a real, small sweep (learning rates × seeds of a pure-Python MLP) run with
+//! `ox sweep` in a new directory, then listed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use anyhow::Context;
 
@@ -45,44 +44,27 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     write_file(&root.join("train.py"), TRAIN_PY)?;
     let ox = std::env::current_exe().context("cannot locate the ox binary")?;
 
-    let total = LEARNING_RATES.len() * SEEDS.len();
     eprintln!(
         "ox demo: training a small MLP for {} learning rates × {} seeds in {}",
         LEARNING_RATES.len(),
         SEEDS.len(),
         root.display()
     );
-    let mut failed = 0;
-    for (i, (lr, seed)) in LEARNING_RATES
-        .iter()
-        .flat_map(|lr| SEEDS.iter().map(move |s| (lr, s)))
-        .enumerate()
-    {
-        let started = Instant::now();
-        let name = format!("lr{lr}-s{seed}");
-        let status = Command::new(&ox)
-            .current_dir(&root)
-            .env_remove("OX_DIR")
-            .args(["run", "-s", "demo", "-n", &name, "-t", "demo"])
-            .args(["-p", &format!("lr={lr}"), "-p", &format!("seed={seed}")])
-            .args(["--", &args.python, "train.py"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .context("cannot start `ox run`")?;
-        let outcome = if status.success() {
-            "completed"
-        } else {
-            failed += 1;
-            "failed (see its stdout.log with `ox show`)"
-        };
-        eprintln!(
-            "[{}/{total}] {name:<10} {outcome} in {:.1}s",
-            i + 1,
-            started.elapsed().as_secs_f64()
-        );
-    }
+    // The demo is an ordinary sweep: the same command a user would type.
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let swept = Command::new(&ox)
+        .current_dir(&root)
+        .env_remove("OX_DIR")
+        .args(["sweep", "-s", "demo", "--grid"])
+        .arg(format!("lr={}", LEARNING_RATES.join(",")))
+        .arg("--seeds")
+        .arg(SEEDS.map(|s| s.to_string()).join(","))
+        .args(["--max-parallel", &parallel.to_string(), "--no-hints"])
+        .args(["--", &args.python, "train.py"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .context("cannot start `ox sweep`")?;
     println!();
     let listed = Command::new(&ox)
         .current_dir(&root)
@@ -113,11 +95,11 @@ report: {html}"
         );
     }
     eprintln!(
-        "\nnext: cd {dir} && {ox} show lr0.1-s1   # one run with its curves\n      cd {dir} && {ox} query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && {ox} stats --metric val_loss   # seeds grouped, intervals, tests",
+        "\nnext: cd {dir} && {ox} sweep status demo   # the sweep's members and failures\n      cd {dir} && {ox} show 'lr=0.1,seed=1'   # one run with its curves\n      cd {dir} && {ox} query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && {ox} stats --where \"sweep = 'demo'\" --metric val_loss --group-by lr   # seeds grouped, intervals, tests",
         dir = args.dir.display(),
         ox = invocation(&ox)
     );
-    Ok(if failed == 0 {
+    Ok(if swept.success() {
         Outcome::Success
     } else {
         Outcome::Failed

@@ -137,7 +137,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     } else {
         let text = match args.format {
             ExportFormat::Md | ExportFormat::Latex => {
-                let varying = crate::runs_output::varying_params(&views);
+                let varying = crate::runs_output::ranked_params(&views);
                 let t = runs_results_table(&records, &varying, &columns);
                 if args.format == ExportFormat::Md {
                     t.to_markdown()

@@ -50,13 +50,18 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             match result {
                 Ok(runs) => {
                     for mut run in runs {
-                        let key = run.source.key.clone();
-                        if writer.run_for_source(&key).is_none()
-                            && let Some(id) = catalog
+                        // The source's key, or a key an older ox gave it.
+                        for key in std::iter::once(&run.source.key).chain(&run.legacy_keys) {
+                            if writer.run_for_source(key).is_some() {
+                                break;
+                            }
+                            if let Some(id) = catalog
                                 .as_ref()
-                                .and_then(|c| c.run_for_source(&key).ok().flatten())
-                        {
-                            writer.remember(&key, id);
+                                .and_then(|c| c.run_for_source(key).ok().flatten())
+                            {
+                                writer.remember(key, id);
+                                break;
+                            }
                         }
                         for warning in &run.warnings {
                             bar.suspend(|| eprintln!("warning: {warning}"));

@@ -14,3 +14,6 @@ pub mod report;
 pub mod run;
 pub mod show;
 pub mod stats;
+pub mod sweep;
+pub mod sweep_status;
+pub mod ui;

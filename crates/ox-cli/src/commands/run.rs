@@ -35,6 +35,24 @@ pub struct Args {
     /// A tag (repeat for several).
     #[arg(short = 't', long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// The run id to use (chosen by `ox sweep` for its members).
+    #[arg(long = "id", hide = true)]
+    pub id: Option<String>,
+    /// The sweep this run is a member of (set by `ox sweep`).
+    #[arg(long, hide = true)]
+    pub sweep: Option<String>,
+    /// The run this one is a pipeline step of (set by `ox sweep`).
+    #[arg(long, hide = true)]
+    pub parent: Option<String>,
+    /// All params as one JSON object, exactly typed (set by `ox sweep`).
+    #[arg(long, hide = true, value_name = "JSON")]
+    pub params_json: Option<String>,
+    /// The sweep member's key (set by `ox sweep`).
+    #[arg(long, hide = true)]
+    pub member: Option<String>,
+    /// The pipeline step's name (set by `ox sweep`).
+    #[arg(long, hide = true)]
+    pub step: Option<String>,
     /// The command and its arguments (after `--`).
     #[arg(
         required = true,
@@ -54,6 +72,17 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             CliError::usage(e)
                 .hint("write parameters as -p KEY=VALUE, e.g. -p lr=3e-4 -p model.layers=12")
         })?;
+    }
+    if let Some(text) = &args.params_json {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(m)) => params.extend(m),
+            _ => {
+                return Err(CliError::usage(anyhow!(
+                    "--params-json {text:?} is not a JSON object"
+                ))
+                .hint("give the params as one JSON object, e.g. --params-json '{\"lr\": 0.001}'"));
+            }
+        }
     }
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::failed(anyhow!("cannot read the current directory: {e}")))?;
@@ -81,6 +110,32 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         })),
         ..Supervisor::default()
     };
+    let id = parse_id("--id", args.id.as_deref())?;
+    let parent = parse_id("--parent", args.parent.as_deref())?;
+    let mut extra = serde_json::Map::new();
+    if let Some(m) = &args.member {
+        extra.insert("member".into(), m.clone().into());
+    }
+    if let Some(s) = &args.step {
+        extra.insert("step".into(), s.clone().into());
+    }
+    // A sweep member's inspect-ai logs land in its run directory, to be attached at the end.
+    let is_member = args.sweep.is_some();
+    let inspect_dir = match (&args.sweep, &id) {
+        (Some(_), Some(id)) if std::env::var_os("INSPECT_LOG_DIR").is_none() => {
+            Some(project.run_dir(id).join("inspect"))
+        }
+        _ => None,
+    };
+    let env = inspect_dir
+        .iter()
+        .map(|d| {
+            (
+                "INSPECT_LOG_DIR".to_string(),
+                d.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
     let request = RunRequest {
         study: args.study,
         name: args.name,
@@ -88,14 +143,21 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         tags: args.tags,
         command: args.command,
         cwd,
+        id,
+        sweep: args.sweep,
+        parent,
+        extra,
+        env,
     };
-    let prepared = supervisor
+    let mut prepared = supervisor
         .prepare(&project, request)
         .map_err(CliError::failed)?;
     let run = prepared.run();
+    // A sweep member (maybe on a compute node) never reads the catalog; its name is its
+    // member's, shared by design with the member's earlier attempts.
     let same_name = match &run.name {
-        Some(name) => ox_store::runs_named(&project, &run.study, name),
-        None => Vec::new(),
+        Some(name) if !is_member => ox_store::runs_named(&project, &run.study, name),
+        _ => Vec::new(),
     };
     if let (Some(name), Some(first)) = (&run.name, same_name.iter().find(|id| **id != run.id)) {
         eprintln!(
@@ -105,6 +167,12 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
     let id = run.id.clone();
     eprintln!("ox: run {id} started");
+    if let Some(dir) = inspect_dir {
+        let (project, id) = (project.clone(), id.clone());
+        prepared.before_finish(Box::new(move || {
+            collate_inspect_logs(&project, &id, &dir);
+        }));
+    }
     match prepared.execute(line_observer(&project)) {
         Ok(outcome) => {
             for warning in &outcome.warnings {
@@ -121,6 +189,48 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         }
         Err(e @ ExecError::Spawn { .. }) => Err(spawn_error(e)),
         Err(e) => Err(CliError::failed(e)),
+    }
+}
+
+/// A run id given on the command line (by `ox sweep`).
+fn parse_id(flag: &str, text: Option<&str>) -> Result<Option<ox_core::RunId>, CliError> {
+    text.map(|t| {
+        ox_core::RunId::parse(t).ok_or_else(|| {
+            CliError::usage(anyhow!("{flag} {t:?} is not a run id"))
+                .hint("run ids are lowercase letters and digits, as `ox ls` shows them")
+        })
+    })
+    .transpose()
+}
+
+/// Imports the inspect-ai logs the command wrote into `dir` and attaches their metrics and
+/// per-sample scores to run `id`. Problems are warnings: the run itself already ended.
+fn collate_inspect_logs(project: &ox_core::Project, id: &ox_core::RunId, dir: &std::path::Path) {
+    if !dir.is_dir() {
+        return;
+    }
+    let found = ox_ingest::discover(&[dir.to_path_buf()]);
+    let mut imported = Vec::new();
+    for unit in found
+        .units
+        .iter()
+        .filter(|u| u.kind == ox_ingest::UnitKind::Inspect)
+    {
+        match ox_ingest::parse_unit(unit, &ox_ingest::LogPatterns::default()) {
+            Ok(runs) => imported.extend(runs),
+            Err(e) => eprintln!("ox: warning: run {id}: inspect log not attached: {e}"),
+        }
+    }
+    if imported.is_empty() {
+        return;
+    }
+    match ox_ingest::attach_to_run(project, id, &mut imported) {
+        Ok(()) => eprintln!(
+            "ox: run {id}: attached {} inspect log(s) from {}",
+            imported.len(),
+            dir.display()
+        ),
+        Err(e) => eprintln!("ox: warning: run {id}: inspect logs not attached: {e}"),
     }
 }
 

@@ -101,6 +101,7 @@ pub(super) fn parse_flat(line: &str) -> Option<MetricLine<'_>> {
         step: None,
         time: None,
         values: Vec::with_capacity(8),
+        skipped: Vec::new(),
     };
     c.skip_ws();
     if c.peek() == Some(b'}') {

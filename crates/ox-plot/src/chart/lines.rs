@@ -54,9 +54,8 @@ pub(super) fn draw_lines(ctx: &mut Ctx<'_>, panel: &Panel, series: &[Series], r:
         w: p.w,
         h: p.h,
     });
-    let n = series.len();
     for (i, se) in series.iter().enumerate() {
-        let lk = look(i, n, &s);
+        let lk = look(i, series, &s);
         for segment in se
             .band
             .split(|b| !(b.1.is_finite() && b.2.is_finite()))
@@ -74,7 +73,7 @@ pub(super) fn draw_lines(ctx: &mut Ctx<'_>, panel: &Panel, series: &[Series], r:
         }
     }
     for (i, se) in series.iter().enumerate() {
-        let lk = look(i, n, &s);
+        let lk = look(i, series, &s);
         if se.line {
             let pts: Vec<(f64, f64)> = se.points.iter().map(|&pt| to_px(pt)).collect();
             ctx.items.push(Item::Path {

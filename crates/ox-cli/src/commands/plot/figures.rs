@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use anyhow::anyhow;
 use ox_analysis::describe::{describe, percentile};
-use ox_analysis::downsample::{BandPoint, Point, aligned_band, ema_debiased, min_max_in, x_range};
+use ox_analysis::downsample::{
+    BandPoint, Point, aligned_band, ema_debiased, min_max, min_max_in, x_range,
+};
 use ox_analysis::group::{level_key, level_number};
 use ox_analysis::report::{Excluded, GroupStats};
 use ox_analysis::{Direction, Observation, StatsOptions, StatsReport, analyze};

@@ -24,37 +24,42 @@ pub(super) fn curves(r: &Request<'_>) -> Result<Plot, CliError> {
         .iter()
         .map(|v| r.project.metrics_path(&v.run.id))
         .collect();
-    let read = read_metric_series(&files, &names);
+    let grouped = !r.args.group_by.is_empty();
+    let cols = columns(&r.style);
+    let smooth = r.args.smooth.filter(|w| *w > 0.0);
+    // On the reading threads: times from the run's first line, smoothing, and (without
+    // groups, whose per-step band needs every point) downsampling to the plot's columns.
+    let finish = |series: Vec<Vec<Point>>| -> Vec<Vec<Point>> {
+        series
+            .into_iter()
+            .map(|mut pts| {
+                if by_time && let Some(t0) = pts.first().map(|p| p.0) {
+                    for p in &mut pts {
+                        p.0 -= t0;
+                    }
+                }
+                if let Some(w) = smooth {
+                    let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
+                    for (p, y) in pts.iter_mut().zip(ema_debiased(&ys, w)) {
+                        p.1 = y;
+                    }
+                }
+                if grouped { pts } else { min_max(&pts, cols) }
+            })
+            .collect()
+    };
+    let read = read_metric_series(&files, &names, by_time, &finish);
     let mut per_run: Vec<Vec<Vec<Point>>> = Vec::with_capacity(read.len());
     let mut time_span: f64 = 0.0;
     for (v, res) in r.views.iter().zip(read) {
         match res {
             Ok(series) => {
-                let mut converted = Vec::with_capacity(series.len());
-                for pts in series {
-                    let xs: Vec<Point> = if by_time {
-                        let t0 = pts.iter().map(|p| p.1).find(|t| t.is_finite());
-                        pts.iter()
-                            .filter(|p| p.1.is_finite())
-                            .map(|p| (p.1 - t0.unwrap_or(0.0), p.2))
-                            .collect()
-                    } else {
-                        pts.iter().map(|p| (p.0 as f64, p.2)).collect()
-                    };
-                    if let Some(last) = xs.last() {
+                for s in &series {
+                    if let Some(last) = s.last() {
                         time_span = time_span.max(last.0);
                     }
-                    let xs = match r.args.smooth {
-                        Some(w) if w > 0.0 => {
-                            let ys: Vec<f64> = xs.iter().map(|p| p.1).collect();
-                            let smooth = ema_debiased(&ys, w);
-                            xs.iter().zip(smooth).map(|(p, y)| (p.0, y)).collect()
-                        }
-                        _ => xs,
-                    };
-                    converted.push(xs);
                 }
-                per_run.push(converted);
+                per_run.push(series);
             }
             Err(e) => {
                 eprintln!("warning: run {}: {e}", v.run.id);
@@ -77,10 +82,8 @@ pub(super) fn curves(r: &Request<'_>) -> Result<Plot, CliError> {
     } else {
         "step".to_string()
     };
-    let cols = columns(&r.style);
     let mut panels = Vec::new();
     let mut panels_json = Vec::new();
-    let grouped = !r.args.group_by.is_empty();
     // Groups of runs (by the values of --group-by), in param order.
     let mut groups: Vec<(Key, Vec<usize>)> = Vec::new();
     if grouped {
