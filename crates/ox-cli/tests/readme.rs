@@ -28,6 +28,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
     ),
+    (
+        "ox ui",
+        "serves until stopped, so it would never return here (the ui tests start and stop it)",
+    ),
 ];
 
 /// The command lines of the README's ```sh blocks (continuation lines joined).
