@@ -1124,6 +1124,24 @@ fn limitations(input: &ReportInput<'_>, labels: &Labels) -> Vec<String> {
             ));
         }
     }
+    let not_completed: Vec<String> = input
+        .runs
+        .iter()
+        .filter(|r| r.run.status != Status::Completed)
+        .map(|r| format!("{} ({})", r.label(), r.run.status))
+        .collect();
+    if !not_completed.is_empty() {
+        out.push(format!(
+            "{} run(s) did not complete and count in no statistic: {}.",
+            not_completed.len(),
+            not_completed.join(", ")
+        ));
+    }
+    if input.metrics.is_empty() {
+        out.push(
+            "No metric was compared: none that most completed runs share says which way is better (pass --metric M[:SUMMARY]).".into(),
+        );
+    }
     out.extend(input.problems.iter().cloned());
     if out.is_empty() {
         out.push(

@@ -471,21 +471,31 @@ pub fn metric_columns(
     specs: &[String],
     records: &[RunRecord<'_>],
 ) -> Result<Vec<MetricColumn>, CliError> {
-    let known: BTreeMap<&str, usize> =
-        records
-            .iter()
-            .flat_map(|r| r.metrics.keys())
-            .fold(BTreeMap::new(), |mut m, k| {
-                *m.entry(k.as_str()).or_insert(0) += 1;
-                m
-            });
+    let count = |rs: &[&RunRecord<'_>]| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for r in rs {
+            for k in r.metrics.keys() {
+                *m.entry(k.clone()).or_insert(0) += 1;
+            }
+        }
+        m
+    };
+    let all: Vec<&RunRecord<'_>> = records.iter().collect();
+    let known = count(&all);
+    // Counted over completed runs (the ones statistics use), or all when none completed.
+    let completed: Vec<&RunRecord<'_>> = records
+        .iter()
+        .filter(|r| r.run.status == Status::Completed)
+        .collect();
+    let basis = if completed.is_empty() { all } else { completed };
+    let common = count(&basis);
     if !specs.is_empty() {
         let cols: Vec<MetricColumn> = specs.iter().map(|s| MetricColumn::parse(s)).collect();
         for c in &cols {
             if !known.contains_key(c.metric.as_str()) {
                 let hint = did_you_mean(
                     &c.metric,
-                    known.keys().copied(),
+                    known.keys().map(String::as_str),
                     "metrics of the selected runs",
                 );
                 return Err(CliError::usage(anyhow!(
@@ -499,11 +509,11 @@ pub fn metric_columns(
     }
     // Evaluation-like names first (val/eval/test/acc), then the rest; only metrics most
     // runs have and whose name says which way is better.
-    let half = records.len().div_ceil(2);
-    let mut names: Vec<&str> = known
+    let half = basis.len().div_ceil(2);
+    let mut names: Vec<&str> = common
         .iter()
         .filter(|(k, n)| **n >= half && Direction::infer(k).is_some())
-        .map(|(k, _)| *k)
+        .map(|(k, _)| k.as_str())
         .collect();
     let rank = |k: &str| {
         let l = k.to_ascii_lowercase();
@@ -797,9 +807,21 @@ fn draw_plots(
         .is_some_and(|m| m.stats.groups.iter().any(|g| g.stats.n > 1));
     if let Some(metric) = training_metric {
         let mut argv = vec![s("curves"), s("--metric"), s(metric)];
-        let caption = if seeded && !keys.is_empty() {
+        // More than a dozen configurations make an unreadable tangle: then group by the
+        // param that explains most of the variance (η²) only.
+        let configs = analyses.first().map_or(0, |m| m.stats.groups.len());
+        let top = analyses
+            .first()
+            .and_then(|m| m.stats.importance.first())
+            .map(|i| i.param.clone());
+        let caption = if seeded && !keys.is_empty() && configs <= 12 {
             argv.extend([s("--group-by"), keys.join(",")]);
             format!("{metric} by step: mean of each configuration with its 95% band")
+        } else if let Some(param) = top.filter(|_| configs > 12) {
+            argv.extend([s("--group-by"), param.clone()]);
+            format!(
+                "{metric} by step: mean per {param} (the param that explains most of the variance) with its 95% band"
+            )
         } else {
             format!("{metric} by step, one line per run")
         };
@@ -816,11 +838,22 @@ fn draw_plots(
     for (i, m) in analyses.iter().enumerate().take(2) {
         let spec = format!("{}:{}", m.metric, m.summary);
         let name = format!("bar_{}", super::report::slug(&m.metric));
-        let caption = format!("{} per configuration, mean with 95% interval", m.metric);
+        let mut argv = vec![s("bar"), s("--metric"), spec.clone()];
+        let caption = match m.stats.importance.first() {
+            // As for the curves: a bar per configuration only while they stay readable.
+            Some(top) if m.stats.groups.len() > 12 => {
+                argv.extend([s("--group-by"), top.param.clone()]);
+                format!(
+                    "{} per {} (the param that explains most of its variance), mean with 95% interval",
+                    m.metric, top.param
+                )
+            }
+            _ => format!("{} per configuration, mean with 95% interval", m.metric),
+        };
         plots.extend(draw(
             ctx,
             &name,
-            &[s("bar"), s("--metric"), spec.clone()],
+            &argv,
             caption,
             PlotSection::Evaluation,
             Some(&m.metric),
