@@ -33,10 +33,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "ox stats --paired ",
         "needs evaluations with per-sample scores (tests/stats.rs)",
     ),
-    (
-        "ox ui",
-        "a server that runs until stopped (tests of ox-server and the UI cover it)",
-    ),
 ];
 
 /// The command lines of the README's ```sh blocks (continuation lines joined).
