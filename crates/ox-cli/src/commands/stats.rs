@@ -16,7 +16,7 @@ use ox_analysis::runs::{MetricSpec, RunInput, RunStats as StatsRun, StatsError, 
 use ox_analysis::{Direction, stats_for_runs};
 use ox_core::{MetricsFileReader, Status};
 use ox_query::suggest::{closest, or_list};
-use ox_store::{RunFilter, RunView};
+use ox_store::RunView;
 
 use crate::output::{Format, open_catalog};
 use crate::{CliError, Outcome};
@@ -170,32 +170,17 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
 }
 
 /// The runs `args` select, and whether the user chose their statuses (`--status`, or a
-/// `status` condition in `--where`).
+/// `status` condition in `--where`): the one selection of `crate::selection`.
 fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<(Vec<RunView>, bool), CliError> {
-    if let Some(expr) = &args.where_expr {
-        use super::query;
-        let mut q = ox_query::parse(expr).map_err(|e| query::query_error(expr, e))?;
-        if let Some(study) = &args.study {
-            query::and_equals(&mut q, "study", study);
-        }
-        if let Some(status) = args.status {
-            query::and_equals(&mut q, "status", status.as_str());
-        }
-        let selected = query::select(catalog, &q, expr)?;
-        let status_chosen = selected
-            .compiled
-            .fields
-            .contains(&ox_query::Field::Run(ox_query::RunField::Status));
-        return Ok((selected.views, status_chosen));
-    }
-    let filter = RunFilter {
-        study: args.study.clone(),
-        status: args.status,
-        sort: None,
-        limit: None,
-    };
-    let views = catalog.runs(&filter).map_err(crate::output::store_error)?;
-    Ok((views, args.status.is_some()))
+    let selected = crate::selection::select(
+        catalog,
+        &crate::selection::Selection {
+            study: args.study.clone(),
+            status: args.status,
+            where_expr: args.where_expr.clone(),
+        },
+    )?;
+    Ok((selected.views, selected.status_chosen))
 }
 
 /// A request `ox stats` cannot answer, as a usage error that says what exists.
