@@ -342,6 +342,40 @@ def _flatten_metrics(metrics: dict, prefix: str, out: dict) -> None:
             out[name] = _number(name, value)
 
 
+_ROW_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".txt")
+_ROW_COUNT_LIMIT = 1 << 30
+
+
+def _file_record(path: str, count_rows: bool) -> dict:
+    """sha256, size and (when cheap) row count of a file, read once in 1 MiB blocks."""
+    import hashlib
+
+    abspath = os.path.abspath(path)
+    digest = hashlib.sha256()
+    size = 0
+    lines = 0
+    last = b""
+    want_rows = count_rows and abspath.lower().endswith(_ROW_SUFFIXES) and os.path.getsize(abspath) <= _ROW_COUNT_LIMIT
+    with open(abspath, "rb") as f:
+        while True:
+            block = f.read(1 << 20)
+            if not block:
+                break
+            digest.update(block)
+            size += len(block)
+            if want_rows:
+                lines += block.count(b"\n")
+            last = block[-1:]
+    entry = {"path": abspath, "sha256": digest.hexdigest(), "bytes": size}
+    if want_rows:
+        if size and last != b"\n":
+            lines += 1  # a last line without its newline
+        if abspath.lower().endswith((".csv", ".tsv")) and lines:
+            lines -= 1  # the header
+        entry["rows"] = lines
+    return entry
+
+
 class Config(dict):
     """The run's params as a dict that also allows attribute access (``run.config.lr``)."""
 
@@ -654,6 +688,48 @@ class Run:
             self._writer.write_line(f'{{"type": "metrics", "step": {step}, "time": {time.time()!r}, {", ".join(parts)}}}\n'
                                     if parts else
                                     f'{{"type": "metrics", "step": {step}, "time": {time.time()!r}}}\n')
+
+    # -- provenance ------------------------------------------------------------------
+
+    def log_dataset(self, path: str, name: str | None = None) -> dict:
+        """Records a dataset file this run read: its sha256, size in bytes and, for text
+        formats (csv, tsv, jsonl, ndjson, txt) under 1 GiB, its number of rows (lines,
+        less a header line for csv/tsv). Returns the record. ``ox show`` lists it and
+        ``ox record`` writes it into the experiment record."""
+        entry = _file_record(path, count_rows=True)
+        entry["name"] = name or os.path.basename(path)
+        self._log_provenance("dataset", entry)
+        return entry
+
+    def log_artifact(self, path: str, name: str | None = None) -> dict:
+        """Copies a file the run produced into the run's ``artifacts/`` directory and
+        records its sha256 and size (``path`` is then relative to the run's directory).
+        Without a known ``.ox`` directory (attached, ``OX_DIR`` unset) the file is recorded
+        where it is, by absolute path. Returns the record."""
+        import shutil
+
+        src = os.path.abspath(path)
+        entry = _file_record(src, count_rows=False)
+        if self.ox_dir is not None:
+            dest_dir = os.path.join(self.ox_dir, "runs", self.id, "artifacts")
+            os.makedirs(dest_dir, exist_ok=True)
+            base = name or os.path.basename(src)
+            shutil.copyfile(src, os.path.join(dest_dir, base))
+            entry["path"] = f"artifacts/{base}"
+        self._log_provenance("artifact", entry)
+        return entry
+
+    def _log_provenance(self, kind: str, entry: dict) -> None:
+        if self._finished:
+            raise RuntimeError(f"run {self.id} is finished; log {kind}s before it ends")
+        # A line in the metrics file works in both modes (the supervisor owns run.json
+        # when attached); a standalone run also keeps it in run.json.
+        self._writer.write_line(_json_dumps({"type": kind, kind: entry}) + "\n")
+        self._writer.flush()
+        if self._record is not None:
+            key = "datasets" if kind == "dataset" else "artifacts"
+            self._record.setdefault(key, []).append(entry)
+            _write_json_atomic(self.run_json_path, self._record)
 
     def _encode_metrics(self, metrics: dict) -> list:
         """The general path of :meth:`log`: validates and flattens ``metrics`` and returns

@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod output;
 mod runs_output;
+mod selection;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,20 @@ enum Command {
     /// Import what other tools wrote (inspect-ai, TensorBoard, MLflow, W&B, SLURM/torchtune
     /// logs, NDJSON/CSV) as ox runs: `ox import PATH... [-s STUDY]`.
     Import(commands::import::Args),
+    /// Serve the dashboard (runs, charts, compare, live runs) on a local web page.
+    Ui(commands::ui::Args),
+    /// Export runs, groups or full series as csv/json/md/latex/parquet:
+    /// `ox export -s STUDY [--group-by P] [--series] --format F [-o FILE]`.
+    Export(commands::export::Args),
+    /// Write a study's analysis report (Markdown, self-contained HTML, tables, log):
+    /// `ox report -s STUDY [--metric M]... [-o DIR]`.
+    Report(commands::report::Args),
+    /// Write an experiment record (experiments/YYYY-MM-DD_slug.md) from runs:
+    /// `ox record RUN... [--title T]`; again, it refreshes only its generated blocks.
+    Record(commands::record::Args),
+    /// Refresh the results table of an experiment's NOTES.md (`ox notes RUN|STUDY`) or the
+    /// key findings of a study's README (`ox notes --study S`).
+    Notes(commands::notes::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -97,5 +112,10 @@ fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Ui(args) => commands::ui::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Record(args) => commands::record::run(args),
+        Command::Notes(args) => commands::notes::run(args),
     }
 }

@@ -4,63 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use ox_core::{MetricSummary, Run, flatten_params};
+use ox_core::flatten_params;
 use ox_render::{Cell, Table};
+pub use ox_store::RunJson;
 use ox_store::{FieldValue, RunView};
-use serde::Serialize;
 
 use crate::output::Format;
-
-/// One run in `--format json` (contract, DESIGN.md): the run.json fields plus `duration_s`
-/// and a summary per metric.
-#[derive(Debug, Serialize)]
-pub struct RunJson<'a> {
-    #[serde(flatten)]
-    pub run: &'a Run,
-    pub duration_s: Option<f64>,
-    pub metrics: BTreeMap<&'a str, MetricJson>,
-}
-
-/// A metric summary in JSON; non-finite values are `null`.
-#[derive(Debug, Serialize)]
-pub struct MetricJson {
-    pub first: Option<f64>,
-    pub last: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub mean: Option<f64>,
-    pub count: u64,
-    pub last_step: i64,
-}
-
-impl From<&MetricSummary> for MetricJson {
-    fn from(s: &MetricSummary) -> Self {
-        let f = |v: f64| v.is_finite().then_some(v);
-        MetricJson {
-            first: f(s.first),
-            last: f(s.last),
-            min: f(s.min),
-            max: f(s.max),
-            mean: f(s.mean),
-            count: s.count,
-            last_step: s.last_step,
-        }
-    }
-}
-
-impl<'a> From<&'a RunView> for RunJson<'a> {
-    fn from(v: &'a RunView) -> Self {
-        RunJson {
-            run: &v.run,
-            duration_s: v.duration_s,
-            metrics: v
-                .metrics
-                .iter()
-                .map(|(k, s)| (k.as_str(), s.into()))
-                .collect(),
-        }
-    }
-}
 
 /// Columns shown when none are asked for: identity, status, duration, the params that vary
 /// among `views` (most informative first, see [`ranked_params`]), then `metric_columns` (or,
@@ -371,6 +320,7 @@ pub fn print_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ox_core::Run;
 
     #[test]
     fn a_param_varies_when_its_values_differ_or_some_run_lacks_it() {

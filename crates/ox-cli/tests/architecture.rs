@@ -137,6 +137,26 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tokio",
         ],
     ),
+    // The dashboard serves; it does not run or import anything, and only ox-cli prints.
+    (
+        "ox-server",
+        &["ox-exec", "ox-ingest", "ox-cli", "clap", "anyhow"],
+    ),
+    // Reports and exports: values in, bytes out; the CLI reads and writes the files.
+    (
+        "ox-report",
+        &[
+            "ox-store",
+            "ox-query",
+            "ox-ingest",
+            "ox-exec",
+            "ox-cli",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "tokio",
+        ],
+    ),
 ];
 
 #[test]

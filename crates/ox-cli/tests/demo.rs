@@ -21,6 +21,10 @@ fn demo_runs_a_real_sweep_and_lists_it() {
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("lr=0.1,seed=2"), "{stdout}");
     assert!(stderr.contains("[9/9]"), "{stderr}");
+    assert!(stderr.contains("report: "), "{stderr}");
+    let report = dir.path().join("d/reports/demo/report.md");
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(report.contains("## Key findings"), "{report}");
 
     let ls = std::process::Command::new(ox)
         .current_dir(dir.path().join("d"))

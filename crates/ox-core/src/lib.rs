@@ -12,8 +12,10 @@ pub mod metrics_write;
 pub mod params;
 pub mod process;
 mod project;
+pub mod provenance;
 mod run;
 pub mod samples;
+pub mod system;
 
 pub use config::{LogPatternSpec, ProjectConfig};
 pub use error::{CoreError, io_reason};
@@ -25,8 +27,10 @@ pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{deep_merge, flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse_stat, read_stat};
 pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
+pub use provenance::{FileRecord, Provenance, provenance};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};
+pub use system::{SystemSample, read_system};
 
 /// Result type of this crate.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use ox_core::SystemSample;
 
 use crate::gpu::GpuProbe;
 use crate::procfs::{self, ProcessTable};
@@ -21,24 +21,6 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The longest wait for the first sample.
 const FIRST_SAMPLE_AFTER: Duration = Duration::from_millis(500);
-
-/// One line of the system file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SystemSample {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Seconds since the Unix epoch.
-    pub time: f64,
-    /// CPU use of the whole tree since the previous sample; 100 = one core busy.
-    pub cpu_percent: f64,
-    pub rss_bytes: u64,
-    /// Number of live processes in the tree.
-    pub processes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gpu_util_percent: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_bytes: Option<u64>,
-}
 
 /// The largest values seen over a run, stored in run.json's `summary`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,7 +113,6 @@ impl TreeSampler {
         };
         let gpu = self.gpu.sample(&self.pids);
         let sample = SystemSample {
-            kind: "system",
             time,
             cpu_percent,
             rss_bytes: rss_pages * self.page_size,
@@ -175,7 +156,6 @@ impl SamplerThread {
             .name("ox-sampler".into())
             .spawn(move || {
                 let mut first_error = None;
-                let mut line = Vec::with_capacity(256);
                 // The first sample comes early so that short runs get one too.
                 let mut next = Instant::now() + interval.min(FIRST_SAMPLE_AFTER);
                 while let Err(RecvTimeoutError::Timeout) =
@@ -185,12 +165,10 @@ impl SamplerThread {
                     next = (next + interval).max(Instant::now());
                     let sample =
                         sampler.sample(epoch.elapsed().as_secs_f64(), unix_secs(clock.now()));
-                    line.clear();
-                    if serde_json::to_writer(&mut line, &sample).is_ok() {
-                        line.push(b'\n');
-                        if let Err(e) = file.write_all(&line) {
-                            first_error.get_or_insert(e);
-                        }
+                    if let Ok(line) = sample.to_line()
+                        && let Err(e) = file.write_all(&line)
+                    {
+                        first_error.get_or_insert(e);
                     }
                 }
                 (sampler.peaks(), first_error)

@@ -4,9 +4,11 @@
 //! bytes go and whether colour or width apply.
 
 pub mod number;
+pub mod results;
 pub mod sparkline;
 pub mod table;
 
 pub use number::format_number;
+pub use results::{Estimate, ResultCell, ResultsTable};
 pub use sparkline::sparkline;
 pub use table::{Align, Cell, Table, ellipsize};

@@ -211,6 +211,33 @@ impl Table {
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
+    /// A JSON array with one object per row (column name → value): numbers as numbers,
+    /// empty cells and non-finite numbers as `null`.
+    pub fn to_json(&self) -> String {
+        use serde_json::{Map, Number, Value};
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut obj = Map::with_capacity(self.columns.len());
+                for (i, name) in self.columns.iter().enumerate() {
+                    let v = match row.get(i) {
+                        Some(Cell::Text(s)) => Value::String(s.clone()),
+                        Some(Cell::Num(v)) => {
+                            Number::from_f64(*v).map_or(Value::Null, Value::Number)
+                        }
+                        Some(Cell::Empty) | None => Value::Null,
+                    };
+                    obj.insert(name.clone(), v);
+                }
+                Value::Object(obj)
+            })
+            .collect();
+        let mut out = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
+        out.push('\n');
+        out
+    }
+
     /// A GitHub-flavoured Markdown table (pipes in cells escaped).
     pub fn to_markdown(&self) -> String {
         let esc = |s: &str| s.replace('|', "\\|");
@@ -339,5 +366,17 @@ mod tests {
             tex.starts_with("\\begin{tabular}{lrr}\n\\toprule\nname & lr & loss \\\\\n\\midrule\n")
         );
         assert!(tex.contains("c\\_d &  & 2 \\\\"));
+    }
+
+    #[test]
+    fn json_rows_use_null_for_empty() {
+        let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"name": "a|b", "lr": 0.001, "loss": 0.123456},
+                {"name": "c_d", "lr": null, "loss": 2.0}
+            ])
+        );
     }
 }

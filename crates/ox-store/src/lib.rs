@@ -17,6 +17,7 @@
 //!   `true`/`false`, arrays as JSON; a null param has both NULL.
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
 
+mod json;
 mod liveness;
 mod location;
 mod names;
@@ -32,6 +33,7 @@ use std::time::Duration;
 use ox_core::{CoreError, MetricSummary, Project, Run, RunId};
 use rusqlite::Connection;
 
+pub use json::{MetricJson, RunJson};
 pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
 pub use read::{FieldValue, RunFilter, SortKey};

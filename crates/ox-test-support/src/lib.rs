@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -79,6 +79,21 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     if !listed.success() {
         return Ok(Outcome::Failed);
     }
+    // The study's report (issue 13): `ox report` prints where report.html and report.md are.
+    let reported = Command::new(&ox)
+        .current_dir(&root)
+        .env_remove("OX_DIR")
+        .args(["report", "-s", "demo"])
+        .stdout(Stdio::piped())
+        .output()
+        .context("cannot run `ox report`")?;
+    let report_path = String::from_utf8_lossy(&reported.stdout);
+    if let Some(html) = report_path.lines().next() {
+        eprintln!(
+            "
+report: {html}"
+        );
+    }
     eprintln!(
         "\nnext: cd {dir} && {ox} sweep status demo   # the sweep's members and failures\n      cd {dir} && {ox} show 'lr=0.1,seed=1'   # one run with its curves\n      cd {dir} && {ox} query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && {ox} stats --where \"sweep = 'demo'\" --metric val_loss --group-by lr   # seeds grouped, intervals, tests",
         dir = args.dir.display(),

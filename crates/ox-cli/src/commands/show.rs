@@ -32,6 +32,8 @@ struct ShowJson<'a> {
     #[serde(flatten)]
     run: RunJson<'a>,
     files: BTreeMap<&'static str, String>,
+    /// Datasets and artifacts recorded by the run (run.json and its metrics file).
+    provenance: ox_core::Provenance,
 }
 
 /// Prints one run.
@@ -47,6 +49,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             let json = ShowJson {
                 run: RunJson::from(&view),
                 files,
+                provenance: ox_core::provenance(
+                    &view.run,
+                    &catalog.project().metrics_path(&view.run.id),
+                ),
             };
             serde_json::to_string_pretty(&json)
                 .map_err(|e| CliError::failed(anyhow::Error::from(e)))?
@@ -188,11 +194,63 @@ fn render_text(
             let _ = writeln!(s, "  {k} = {shown}");
         }
     }
+    let prov = ox_core::provenance(run, &project.metrics_path(&run.id));
+    for (title, list) in [("datasets", &prov.datasets), ("artifacts", &prov.artifacts)] {
+        if list.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<Cell>> = list
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone().map_or(Cell::Empty, Cell::Text),
+                    Cell::Text(r.path.clone()),
+                    r.sha256.as_deref().map_or(Cell::Empty, |h| {
+                        Cell::Text(h.get(..12).unwrap_or(h).to_string())
+                    }),
+                    r.bytes.map_or(Cell::Empty, |b| Cell::Text(human_bytes(b))),
+                    r.rows.map_or(Cell::Empty, |n| Cell::Num(n as f64)),
+                ]
+            })
+            .collect();
+        // Only the columns something fills (artifacts have no name or rows).
+        let keep: Vec<usize> = (0..5)
+            .filter(|&i| {
+                rows.iter()
+                    .any(|r| r.get(i).is_some_and(|c| *c != Cell::Empty))
+            })
+            .collect();
+        let names = ["name", "path", "sha256", "size", "rows"];
+        let mut t = Table::new(keep.iter().filter_map(|&i| names.get(i).copied()));
+        for r in rows {
+            t.push(keep.iter().filter_map(|&i| r.get(i).cloned()).collect());
+        }
+        let _ = writeln!(s, "\n{title}");
+        for line in t.to_text().lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
     let _ = writeln!(s, "\nfiles");
     for (k, p) in files {
         let _ = writeln!(s, "  {k:<10} {p}");
     }
     s
+}
+
+/// A size for humans: `512 B`, `1.5 KiB`, `2.3 GiB`.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 /// Quotes arguments that need it so the command can be pasted into a shell.

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use ox_analysis::downsample::Point;
 use ox_core::MetricsFileReader;
-use serde_json::Value;
 
 /// Reads `metrics` from each file, in parallel over files, as `(x, value)` points with x
 /// the step, or the line's `time` when `by_time` (lines without one are skipped); `finish`
@@ -99,58 +98,38 @@ pub struct SystemPoint {
     pub gpu_mem_bytes: Option<f64>,
 }
 
-/// The system samples of a run, in file order; empty when the file is missing. Lines that
-/// do not parse (a torn last line) are skipped.
+/// The system samples of a run, in file order (read by the file's owner,
+/// `ox_core::system`); empty when the file is missing. Lines that do not parse (a torn last
+/// line) are skipped.
 pub fn read_system(path: &Path) -> Result<Vec<SystemPoint>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if v.get("type").and_then(Value::as_str) != Some("system") {
-            continue;
-        }
-        let Some(time) = v.get("time").and_then(Value::as_f64) else {
-            continue;
-        };
-        let num = |k: &str| v.get(k).and_then(Value::as_f64);
-        out.push(SystemPoint {
-            time,
-            cpu_percent: num("cpu_percent"),
-            rss_bytes: num("rss_bytes"),
-            gpu_util_percent: num("gpu_util_percent"),
-            gpu_mem_bytes: num("gpu_mem_bytes"),
-        });
-    }
-    Ok(out)
+    let samples = ox_core::read_system(path).map_err(|e| e.to_string())?;
+    Ok(samples
+        .into_iter()
+        .map(|s| SystemPoint {
+            time: s.time,
+            cpu_percent: Some(s.cpu_percent),
+            rss_bytes: Some(s.rss_bytes as f64),
+            gpu_util_percent: s.gpu_util_percent,
+            gpu_mem_bytes: s.gpu_mem_bytes.map(|b| b as f64),
+        })
+        .collect())
 }
 
-/// The numeric scores of `samples.jsonl` for `scorer`, and the scorers the file has.
+/// The numeric scores of `samples.jsonl` for `scorer`, and the scorers the file has (the
+/// file read by its owner, `ox_core::samples`).
 pub fn read_sample_scores(path: &Path, scorer: &str) -> Result<(Vec<f64>, Vec<String>), String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
+    if !path.exists() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let file = ox_core::read_samples(path).map_err(|e| e.to_string())?;
     let mut scores = Vec::new();
     let mut scorers: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        let Some(name) = v.get("scorer").and_then(Value::as_str) else {
-            continue;
-        };
-        if !scorers.iter().any(|s| s == name) {
-            scorers.push(name.to_string());
+    for record in file.records {
+        if !scorers.contains(&record.scorer) {
+            scorers.push(record.scorer.clone());
         }
-        if name == scorer
-            && let Some(score) = v.get("score").and_then(Value::as_f64)
+        if record.scorer == scorer
+            && let Some(score) = record.score
         {
             scores.push(score);
         }

@@ -1,0 +1,279 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `ox ui`'s JSON API on the real binary: the runs of `ox ls --format json`, a bad query's
+//! caret, series, files confined to the run's directory, the `Host` check and the token.
+
+use ox_test_support::http::{UiServer, raw_request};
+use ox_test_support::{TestProject, stdout};
+use serde_json::Value;
+
+fn sweep() -> TestProject {
+    TestProject::sweep(env!("CARGO_BIN_EXE_ox"))
+}
+
+#[test]
+fn runs_api_returns_what_ox_ls_json_prints() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let api = ui.get("/api/runs?q=");
+    assert_eq!(api.status, 200, "{}", api.text());
+    let ls: Value = serde_json::from_str(&stdout(&p.ox(&["ls", "--format", "json"]))).unwrap();
+    let mut by_api = api.json().as_array().unwrap().clone();
+    let mut by_ls = ls.as_array().unwrap().clone();
+    let key = |v: &Value| v["id"].as_str().unwrap().to_string();
+    by_api.sort_by_key(key);
+    by_ls.sort_by_key(key);
+    // Durations of finished runs are fixed, so the objects are equal field by field.
+    assert_eq!(by_api, by_ls);
+
+    let filtered = ui.get("/api/runs?q=lr+%3C+0.05+ORDER+BY+name").json();
+    let names: Vec<&str> = filtered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lr1-s1", "lr1-s2"]);
+}
+
+#[test]
+fn a_bad_query_is_400_with_the_caret() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let r = ui.get("/api/runs?q=lrr%20%3E%201");
+    assert_eq!(r.status, 400);
+    let e = r.json();
+    assert!(e["error"].as_str().unwrap().contains("lrr"), "{e}");
+    assert_eq!(e["span"]["start"], 0);
+    assert_eq!(e["span"]["end"], 3);
+    assert!(
+        e["caret"].as_str().unwrap().ends_with("lrr > 1\n  ^^^"),
+        "{e}"
+    );
+    assert!(e["hint"].as_str().unwrap().contains("lr"), "{e}");
+    let r = ui.get("/api/runs?q=lr%20%3E");
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
+#[test]
+fn one_run_its_series_and_its_studies() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let run = ui.get("/api/runs/lr0-s1");
+    assert_eq!(run.status, 200, "{}", run.text());
+    let run = run.json();
+    assert_eq!(run["run"]["name"], "lr0-s1");
+    assert_eq!(run["run"]["metrics"]["loss"]["count"], 5);
+    let id = run["run"]["id"].as_str().unwrap().to_string();
+
+    let missing = ui.get("/api/runs/nosuchrun");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("nosuchrun"));
+
+    let s = ui
+        .get(&format!(
+            "/api/series?runs={id},lr1-s2&metric=loss&points=100"
+        ))
+        .json();
+    assert_eq!(s["metric"], "loss");
+    let series = s["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2);
+    assert_eq!(series[0]["run"], id.as_str());
+    assert_eq!(series[0]["x"], serde_json::json!([0.0, 1.0, 2.0, 3.0, 4.0]));
+    assert_eq!(series[0]["total"], 5);
+    assert_eq!(series[1]["name"], "lr1-s2");
+    // NaN (as Python's json.dumps writes it) is null in JSON.
+    let crashy = ui.get("/api/runs/crashy").json();
+    let crashy_id = crashy["run"]["id"].as_str().unwrap();
+    std::fs::write(
+        p.root()
+            .join(format!(".ox/metrics/{crashy_id}_metrics.jsonl")),
+        "{\"type\":\"metrics\",\"step\":0,\"loss\":1.5}\n{\"step\":1,\"loss\":NaN}\n{\"step\":2,\"loss\":2.5}\n",
+    )
+    .unwrap();
+    let crashy = ui.get("/api/series?runs=crashy&metric=loss").json();
+    assert_eq!(
+        crashy["series"][0]["y"],
+        serde_json::json!([1.5, null, 2.5])
+    );
+    for bad in [
+        "/api/series?runs=lr0-s1",
+        "/api/series?metric=loss",
+        "/api/series?runs=lr0-s1&metric=loss&points=1",
+        "/api/series?runs=lr0-s1&metric=loss&x=epoch",
+    ] {
+        let r = ui.get(bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+
+    let st = ui.get("/api/studies").json();
+    assert_eq!(st["studies"][0]["name"], "other");
+    assert_eq!(st["studies"][0]["status"]["failed"], 1);
+    assert_eq!(st["studies"][1]["name"], "sweep");
+    assert_eq!(st["studies"][1]["runs"], 4);
+}
+
+#[test]
+fn files_are_confined_to_the_run_directory() {
+    let p = sweep();
+    let id = {
+        let runs: Value =
+            serde_json::from_str(&stdout(&p.ox(&["ls", "--format", "json"]))).unwrap();
+        runs[0]["id"].as_str().unwrap().to_string()
+    };
+    let run_dir = p.root().join(".ox/runs").join(&id);
+    std::fs::create_dir_all(run_dir.join("artifacts")).unwrap();
+    std::fs::write(run_dir.join("artifacts/model.txt"), "weights").unwrap();
+    std::fs::write(run_dir.join("stdout.log"), "line 1\nline 2\n").unwrap();
+    std::fs::write(p.root().join("secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(p.root().join("secret.txt"), run_dir.join("artifacts/out")).unwrap();
+    let ui = UiServer::start(&p, &[]);
+
+    let ok = ui.get(&format!("/api/runs/{id}/files/artifacts/model.txt"));
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.text(), "weights");
+    assert!(
+        ok.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+
+    for (path, status) in [
+        ("artifacts/out", 403),
+        ("../../../secret.txt", 403),
+        ("artifacts/%2e%2e/%2e%2e/%2e%2e/%2e%2e/secret.txt", 403),
+        ("%2Fetc%2Fpasswd", 403),
+        ("artifacts/none", 404),
+    ] {
+        let r = ui.get(&format!("/api/runs/{id}/files/{path}"));
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert!(!r.text().contains("secret\""), "{path}");
+        assert_ne!(r.text(), "secret");
+    }
+
+    let detail = ui.get(&format!("/api/runs/{id}")).json();
+    let files: Vec<&str> = detail["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["artifacts/model.txt", "stdout.log"]);
+
+    let log = ui.get(&format!("/api/runs/{id}/log")).json();
+    assert_eq!(log["text"], "line 1\nline 2\n");
+    assert_eq!(log["offset"], 14);
+    std::fs::write(run_dir.join("stdout.log"), "line 1\nline 2\nline 3\n").unwrap();
+    let more = ui.get(&format!("/api/runs/{id}/log?offset=14")).json();
+    assert_eq!(more["text"], "line 3\n");
+    assert_eq!(ui.get(&format!("/api/runs/{id}/log?offset=x")).status, 400);
+}
+
+#[test]
+fn requests_for_another_host_are_refused() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let port = ui.addr.rsplit(':').next().unwrap().to_string();
+    assert_eq!(ui.get("/").status, 200);
+    assert_eq!(
+        ui.request("/", &[("Host", &format!("localhost:{port}"))])
+            .status,
+        200
+    );
+    for host in [
+        format!("evil.example:{port}"),
+        "127.0.0.1".to_string(),
+        String::new(),
+    ] {
+        let r = ui.request("/api/runs", &[("Host", &host)]);
+        assert_eq!(r.status, 421, "Host {host:?}");
+        assert!(!r.text().contains("lr0-s1"));
+    }
+    let r = ui.request("/api/runs", &[]);
+    assert_eq!(r.status, 421);
+}
+
+#[test]
+fn beyond_loopback_every_request_needs_the_token() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &["--host", "0.0.0.0"]);
+    let token = ui.url.split("?token=").nth(1).expect("a printed token");
+    assert_eq!(token.len(), 32);
+    assert_eq!(ui.get("/api/runs").status, 401);
+    assert_eq!(ui.get("/").status, 401);
+    assert_eq!(ui.get("/api/runs?token=wrong").status, 401);
+    let first = ui.get(&format!("/?token={token}"));
+    assert_eq!(first.status, 200);
+    let cookie = first.header("set-cookie").unwrap();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap();
+    let by_cookie = ui.request("/api/runs", &[("Host", "x"), ("Cookie", cookie)]);
+    assert_eq!(by_cookie.status, 200);
+    let bearer = format!("Bearer {token}");
+    let by_header = ui.request("/api/studies", &[("Authorization", &bearer)]);
+    assert_eq!(by_header.status, 200);
+
+    let given = UiServer::start(&p, &["--host", "0.0.0.0", "--token", "s3cret"]);
+    assert!(given.url.ends_with("?token=s3cret"));
+    assert_eq!(given.get("/api/runs?token=s3cret").status, 200);
+}
+
+#[test]
+fn malformed_requests_get_4xx_not_a_crash() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let host = [("Host", ui.addr.as_str())];
+    for path in [
+        "/api/nothing",
+        "/nothing",
+        "/api/runs/%ff%fe",
+        "/api/runs?q=%ff",
+        "/api/runs?q=(((((((",
+        "/api/series?runs=,,,&metric=loss",
+        "/api/runs/x/files/",
+    ] {
+        let r = ui.request(path, &host);
+        assert!((400..500).contains(&r.status), "{path}: {}", r.status);
+    }
+    let post = raw_request(&ui.addr, "POST", "/api/runs", &host);
+    assert_eq!(post.status, 405);
+    // Still serving.
+    assert_eq!(ui.get("/api/runs").status, 200);
+}
+
+#[test]
+fn a_bad_port_or_a_missing_token_is_a_usage_error() {
+    let p = sweep();
+    let o = p.ox(&["ui", "--host", "0.0.0.0", "--token", ""]);
+    assert_eq!(o.status.code(), Some(2));
+    let ui = UiServer::start(&p, &[]);
+    let port = ui.addr.rsplit(':').next().unwrap();
+    let o = p.ox(&["ui", "--port", port]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = ox_test_support::stderr(&o);
+    assert!(err.contains("--port 0"), "{err}");
+}
+
+#[test]
+fn stats_api_returns_what_ox_stats_json_prints() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let q = "study = 'sweep'";
+    let cli: Value = serde_json::from_str(&stdout(&p.ox(&[
+        "stats", "--where", q, "--metric", "loss", "--format", "json",
+    ])))
+    .unwrap();
+    let api = ui.get("/api/stats?q=study+%3D+%27sweep%27&metric=loss");
+    assert_eq!(api.status, 200, "{}", api.text());
+    assert_eq!(api.json(), cli);
+    assert!(
+        cli["groups"].as_array().is_some_and(|g| g.len() == 2),
+        "{cli}"
+    );
+
+    let bad = ui.get("/api/stats?q=&metric=nosuch");
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("nosuch"));
+    assert_eq!(ui.get("/api/stats?q=lrr+%3E+1&metric=loss").status, 400);
+    assert_eq!(ui.get("/api/stats?q=").status, 400);
+}

@@ -1,0 +1,266 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `ox ui` in a real headless Chromium: the runs page, filtering, the query error caret,
+//! selecting runs and a drawn chart, the compare view, a run page, a running run that
+//! updates and then crashes, and names that try to inject HTML. Screenshots are saved under
+//! `target/ui-screenshots/`.
+
+use std::time::Duration;
+
+use ox_core::Status;
+use ox_test_support::TestProject;
+use ox_test_support::browser::Browser;
+use ox_test_support::http::UiServer;
+use serde_json::json;
+
+/// How many non-background pixels the first canvas matching `selector` has.
+fn inked_pixels(b: &mut Browser, selector: &str) -> u64 {
+    let v = b.eval(&format!(
+        "(() => {{ const c = document.querySelector({selector:?}); if (!c) return 0;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i+3] > 0 && (d[i] < 200 || d[i+1] < 200 || d[i+2] < 200)) n++;
+          return n; }})()"
+    ));
+    v.as_u64().unwrap_or(0)
+}
+
+fn rows(b: &mut Browser) -> u64 {
+    b.eval("document.querySelectorAll('#runs-grid .row').length")
+        .as_u64()
+        .unwrap()
+}
+
+/// The sweep fixture with longer curves and a stdout.log for its first run.
+fn project() -> TestProject {
+    let mut p = TestProject::sweep(env!("CARGO_BIN_EXE_ox"));
+    for seed in 3..=4 {
+        let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..200)
+            .map(|s| {
+                (
+                    s,
+                    vec![("loss", 2.0 / (1.0 + s as f64 * 0.05 * seed as f64))],
+                )
+            })
+            .collect();
+        p.add_run(
+            "sweep",
+            &format!("long-s{seed}"),
+            Status::Completed,
+            json!({"lr": 0.05, "seed": seed, "model": {"layers": 2}}),
+            &metrics,
+        );
+    }
+    p
+}
+
+#[test]
+fn runs_page_filter_error_select_chart_compare_and_run_page() {
+    let p = project();
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.goto(&ui.url);
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    assert_eq!(rows(&mut b), 7);
+    assert_eq!(
+        b.eval("document.getElementById('count').textContent"),
+        "7 runs"
+    );
+    b.screenshot("runs-1280x800");
+
+    // A query narrows the table and goes into the address.
+    b.eval("document.getElementById('query').value = \"lr < 0.05\"; document.querySelector('form.toolbar button[type=submit]').click()");
+    assert!(b.wait_for("document.getElementById('count').textContent === '2 runs'"));
+    assert_eq!(rows(&mut b), 2);
+    let hash = b.eval("location.hash").as_str().unwrap().to_string();
+    assert!(hash.contains("q=lr+%3C+0.05"), "{hash}");
+
+    // A bad query shows the message with its caret.
+    b.eval("document.getElementById('query').value = 'lrr > 1'; document.querySelector('form.toolbar button[type=submit]').click()");
+    assert!(b.wait_for("!document.getElementById('query-error').hidden"));
+    let err = b.eval("document.getElementById('query-error').textContent");
+    let err = err.as_str().unwrap();
+    assert!(err.contains("lrr > 1\n  ^^^"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    b.screenshot("runs-query-error");
+
+    // A bookmarked view: the address alone restores query, selection and metric.
+    b.goto(&format!(
+        "{}#/runs?q=study+%3D+%27sweep%27&sort=name",
+        ui.url
+    ));
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs' && document.querySelectorAll('#runs-grid .row').length === 6"));
+    let first = b.eval("document.querySelector('#runs-grid .row a').textContent");
+    assert_eq!(first, "long-s3");
+    // Select the four runs of lr 0.1/0.01 × seed 1/2: their curves are drawn.
+    b.eval("[...document.querySelectorAll('#runs-grid .row')].slice(2, 6).forEach(r => r.querySelector('input').click())");
+    assert!(b.wait_for("document.querySelector('#main-chart canvas') !== null"));
+    std::thread::sleep(Duration::from_millis(300));
+    let ink = inked_pixels(&mut b, "#main-chart canvas");
+    assert!(ink > 500, "the chart canvas is empty ({ink} pixels)");
+    assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark').length >= 6"));
+    b.screenshot("runs-selected-chart");
+
+    // Grouped by lr: a mean line and band per learning rate, over two seeds each.
+    b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'lr'; g.dispatchEvent(new Event('change'))");
+    assert!(b.wait_for("document.querySelector('#main-chart .u-legend') && document.querySelector('#main-chart .u-legend').textContent.includes('0.01 (n=2)')"));
+    let ink = inked_pixels(&mut b, "#main-chart canvas");
+    assert!(ink > 500, "the grouped chart is empty ({ink} pixels)");
+    b.screenshot("runs-chart-grouped");
+
+    // Compare view.
+    b.eval("document.getElementById('compare').click()");
+    assert!(b.wait_for("document.body.dataset.loaded === 'compare'"));
+    let diff = b.eval("document.getElementById('params-diff').textContent");
+    let diff = diff.as_str().unwrap();
+    assert!(diff.contains("seed"), "{diff}");
+    assert!(
+        !diff.contains("model.layers"),
+        "equal params are not shown: {diff}"
+    );
+    assert!(b.wait_for("document.getElementById('metrics-side').textContent.includes('loss')"));
+    // The `ox stats` table of the selection, with its verdict.
+    assert!(b.wait_for("document.getElementById('verdict') && document.getElementById('stats-table').rows.length === 3"));
+    let verdict = b.eval("document.getElementById('verdict').textContent");
+    assert!(
+        verdict.as_str().unwrap().starts_with("Verdict: "),
+        "{verdict}"
+    );
+    b.screenshot("compare");
+
+    // A run page: metrics, a chart per metric, files, log.
+    b.goto(&format!("{}#/run/lr0-s1", ui.url));
+    assert!(b.wait_for("document.body.dataset.loaded === 'run'"));
+    assert!(b.wait_for("document.querySelectorAll('#run-charts canvas').length >= 2"));
+    let metrics = b.eval("document.getElementById('run-metrics').textContent");
+    assert!(metrics.as_str().unwrap().contains("train/acc"));
+    b.screenshot("run-page");
+
+    // At 1920 × 1080 the table fills the width without overlapping.
+    b.set_viewport(1920, 1080);
+    b.goto(&ui.url);
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    b.screenshot("runs-1920x1080");
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}
+
+#[test]
+fn names_and_values_that_look_like_html_render_as_text() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let evil = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"];
+    for (i, name) in evil.iter().enumerate() {
+        let id = p.add_run(
+            name,
+            name,
+            Status::Completed,
+            json!({"note": name, "k": i}),
+            &[(0, vec![(*name, 1.0), ("loss", 0.5)])],
+        );
+        let dir = p.root().join(".ox/runs").join(id.as_str());
+        std::fs::write(dir.join("stdout.log"), format!("{name}\n")).unwrap();
+        let mut run = p.project.read_run(&id).unwrap();
+        run.tags = vec![name.to_string()];
+        run.extra.insert("notes".into(), json!(name));
+        run.command = vec!["echo".into(), name.to_string()];
+        p.project.write_run(&run).unwrap();
+    }
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.eval("window.alerted = 0");
+    b.goto(&ui.url);
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    let text = b.eval("document.getElementById('runs-grid').textContent");
+    for name in evil {
+        assert!(
+            text.as_str().unwrap().contains(name),
+            "{name} shown as text"
+        );
+    }
+    let injected = "document.querySelectorAll('main script, main img').length";
+    assert_eq!(b.eval(injected), 0);
+    b.screenshot("xss-runs");
+    // Every page that shows these strings.
+    let ids = b
+        .eval("[...document.querySelectorAll('#runs-grid .row')].map(r => r.dataset.id).join(',')");
+    let ids = ids.as_str().unwrap().to_string();
+    for page in [
+        format!("#/run/{}", ids.split(',').next().unwrap()),
+        format!("#/compare?ids={ids}"),
+        "#/studies".to_string(),
+    ] {
+        b.goto(&format!("{}{page}", ui.url));
+        assert!(
+            b.wait_for("['run', 'compare', 'studies'].includes(document.body.dataset.loaded)"),
+            "{page}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(b.eval(injected), 0, "{page}");
+        let shown = b.eval("document.getElementById('app').textContent");
+        assert!(shown.as_str().unwrap().contains(evil[0]), "{page}");
+    }
+    b.screenshot("xss-studies");
+    // No alert ran (Page.javascriptDialogOpening would block; none was raised).
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}
+
+#[test]
+fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let id = p.add_run(
+        "live",
+        "training",
+        Status::Running,
+        json!({"lr": 0.1}),
+        &[(0, vec![("loss", 1.0)])],
+    );
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let mut run = p.project.read_run(&id).unwrap();
+    run.pid = Some(sleeper.id());
+    run.host = Some(
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim()
+            .to_string(),
+    );
+    run.ended = None;
+    p.project.write_run(&run).unwrap();
+    let log_path = p.project.stdout_log_path(&id);
+    std::fs::write(&log_path, "epoch 0\n").unwrap();
+
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        return;
+    };
+    b.goto(&format!("{}#/run/{}", ui.url, id.as_str()));
+    assert!(b.wait_for("document.body.dataset.loaded === 'run'"));
+    assert_eq!(
+        b.eval("document.getElementById('run-status').textContent"),
+        "running"
+    );
+    // New points and log lines arrive without a reload.
+    let metrics_path = p.project.metrics_path(&id);
+    let mut text = std::fs::read_to_string(&metrics_path).unwrap();
+    for step in 1..50 {
+        text.push_str(&format!(
+            "{{\"type\":\"metrics\",\"step\":{step},\"loss\":{}}}\n",
+            1.0 / f64::from(step + 1)
+        ));
+    }
+    std::fs::write(&metrics_path, text).unwrap();
+    std::fs::write(&log_path, "epoch 0\nepoch 1 done\n").unwrap();
+    assert!(b.wait_for("document.getElementById('log').textContent.includes('epoch 1 done')"));
+    assert!(b.wait_for("document.querySelector('#run-metrics').textContent.includes('49')"));
+    b.screenshot("live-running");
+
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert!(b.wait_for("document.getElementById('run-status').textContent === 'crashed'"));
+    b.screenshot("live-crashed");
+}

@@ -1,0 +1,537 @@
+//! The JSON API (documented in `docs/api.md`): runs, one run, its log and files, series,
+//! studies and sweeps.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+
+use ox_core::RunId;
+use ox_store::{RunJson, StoreError};
+use serde::Serialize;
+
+use crate::files::{self, FileError};
+use crate::http::{Reply, Request, Worker};
+use crate::series::XAxis;
+
+/// Bytes of `stdout.log` sent when the page asks for the tail.
+const LOG_TAIL_BYTES: u64 = 64 * 1024;
+/// Most files listed for a run.
+const MAX_FILES: usize = 1000;
+/// Most runs in one series request, and most points per series.
+const MAX_SERIES_RUNS: usize = 500;
+const MAX_POINTS: usize = 20_000;
+
+fn to_json(value: &impl Serialize) -> Reply {
+    match serde_json::to_vec(value) {
+        Ok(body) => Reply::json(body),
+        Err(e) => Reply::error(500, format!("cannot encode the answer: {e}")),
+    }
+}
+
+/// A catalog error as a reply: a bad query is 400 with the caret message, an unknown run 404.
+fn store_reply(e: StoreError, query: &str) -> Reply {
+    match e {
+        StoreError::Query(q) => Reply::error_json(
+            400,
+            serde_json::json!({
+                "error": q.message,
+                "caret": q.render(query),
+                "hint": q.hint,
+                "span": {"start": q.span.start, "end": q.span.end},
+            }),
+        ),
+        e @ StoreError::NoSuchRun { .. } => {
+            let suggestions = match &e {
+                StoreError::NoSuchRun { suggestions, .. } => suggestions.clone(),
+                _ => Vec::new(),
+            };
+            Reply::error_json(
+                404,
+                serde_json::json!({"error": e.to_string(), "suggestions": suggestions}),
+            )
+        }
+        e @ StoreError::AmbiguousRun { .. } => Reply::error(400, e.to_string()),
+        e => Reply::error(500, e.to_string()),
+    }
+}
+
+/// `GET /api/runs?q=QUERY`: the runs the query selects, as `ox ls --format json` prints them.
+pub(crate) fn runs(state: &mut Worker<'_>, req: &Request) -> Reply {
+    let q = req.param("q").unwrap_or("");
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, q),
+    };
+    match catalog.query(q) {
+        Ok(views) => {
+            let rows: Vec<RunJson<'_>> = views.iter().map(RunJson::from).collect();
+            to_json(&rows)
+        }
+        Err(e) => store_reply(e, q),
+    }
+}
+
+#[derive(Serialize)]
+struct RunDetail<'a> {
+    run: RunJson<'a>,
+    /// Files in the run's directory (`stdout.log`, `artifacts/...`), with sizes.
+    files: Vec<FileEntry>,
+    /// A shell line that runs the same command again.
+    reproduce: Option<String>,
+    /// The run's notes (`notes` in run.json), if any.
+    notes: Option<String>,
+    /// Metrics in `metrics/<id>_system.jsonl` (CPU, RSS, GPU).
+    system_metrics: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FileEntry {
+    path: String,
+    bytes: u64,
+}
+
+/// `GET /api/runs/{id}`: one run (an id, a unique id prefix or a name).
+pub(crate) fn run(state: &mut Worker<'_>, reference: &str) -> Reply {
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, ""),
+    };
+    let view = match catalog.run(reference) {
+        Ok(v) => v,
+        Err(e) => return store_reply(e, ""),
+    };
+    let project = catalog.project();
+    let run_dir = project.run_dir(&view.run.id);
+    let files = files::list_files(&run_dir, MAX_FILES)
+        .into_iter()
+        .filter(|(p, _)| p != "run.json")
+        .map(|(path, bytes)| FileEntry { path, bytes })
+        .collect();
+    let notes = match view.run.extra.get("notes") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    let system_metrics = system_metric_names(&project.system_path(&view.run.id));
+    let detail = RunDetail {
+        reproduce: reproduce(&view.run),
+        run: RunJson::from(&view),
+        files,
+        notes,
+        system_metrics,
+    };
+    to_json(&detail)
+}
+
+/// The metric names of a system file, in order of first appearance.
+fn system_metric_names(path: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let _ = ox_core::MetricsFileReader::scan(path, 0, None, |_, line| {
+        for (k, _) in &line.values {
+            if !names.iter().any(|n| n == k) {
+                names.push(k.to_string());
+            }
+        }
+    });
+    names
+}
+
+/// `cd DIR && git checkout COMMIT && CMD`, quoted for a POSIX shell.
+fn reproduce(run: &ox_core::Run) -> Option<String> {
+    if run.command.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if let Some(cwd) = &run.cwd {
+        parts.push(format!("cd {}", shell_quote(cwd)));
+    }
+    if let Some(commit) = run.git.as_ref().and_then(|g| g.commit.as_ref()) {
+        parts.push(format!("git checkout {}", shell_quote(commit)));
+    }
+    let mut cmd = vec![
+        "ox".to_string(),
+        "run".into(),
+        "-s".into(),
+        run.study.clone(),
+    ];
+    if let Some(name) = &run.name {
+        cmd.extend(["-n".into(), name.clone()]);
+    }
+    cmd.push("--".into());
+    cmd.extend(run.command.iter().cloned());
+    parts.push(
+        cmd.iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    Some(parts.join(" && "))
+}
+
+/// A word as a POSIX shell reads it back unchanged.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./=:,@%+".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn resolve(state: &mut Worker<'_>, reference: &str) -> Result<RunId, Reply> {
+    let catalog = state.catalog().map_err(|e| store_reply(e, ""))?;
+    catalog.resolve(reference).map_err(|e| store_reply(e, ""))
+}
+
+#[derive(Serialize)]
+struct LogChunk {
+    /// Byte offset of `text` in the file.
+    start: u64,
+    /// Where the next request should start (`?offset=`).
+    offset: u64,
+    text: String,
+}
+
+/// `GET /api/runs/{id}/log[?offset=N]`: `stdout.log` from byte N (or its last 64 KiB).
+pub(crate) fn log(state: &mut Worker<'_>, reference: &str, req: &Request) -> Reply {
+    let id = match resolve(state, reference) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let offset = match req.param("offset").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return Reply::error(400, "offset must be a byte count (?offset=0)"),
+    };
+    let path = state.shared.project.stdout_log_path(&id);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return to_json(&LogChunk {
+            start: 0,
+            offset: 0,
+            text: String::new(),
+        });
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = offset
+        .unwrap_or(len.saturating_sub(LOG_TAIL_BYTES))
+        .min(len);
+    // Never more than the tail size per answer; the page asks again.
+    let end = len.min(start + LOG_TAIL_BYTES);
+    let mut bytes = Vec::new();
+    let read = file
+        .seek(SeekFrom::Start(start))
+        .and_then(|_| file.take(end - start).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return Reply::error(500, format!("reading {}: {e}", path.display()));
+    }
+    to_json(&LogChunk {
+        start,
+        offset: start + bytes.len() as u64,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// `GET /api/runs/{id}/files/PATH`: a file of the run, as a download.
+pub(crate) fn file(state: &mut Worker<'_>, reference: &str, relative: &str) -> Reply {
+    let id = match resolve(state, reference) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let run_dir = state.shared.project.run_dir(&id);
+    let path = match files::confined_path(&run_dir, relative) {
+        Ok(p) => p,
+        Err(e @ FileError::NotFound(_)) => return Reply::error(404, e.to_string()),
+        Err(e) => return Reply::error(403, e.to_string()),
+    };
+    match fs_err::read(&path) {
+        Ok(body) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().replace(['"', '\\', '\r', '\n'], "_"))
+                .unwrap_or_default();
+            Reply {
+                status: 200,
+                content_type: "application/octet-stream",
+                body,
+                headers: vec![(
+                    "Content-Disposition",
+                    format!("attachment; filename=\"{name}\""),
+                )],
+            }
+        }
+        Err(e) => Reply::error(500, e.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct SeriesAnswer<'a> {
+    metric: &'a str,
+    x: &'static str,
+    series: Vec<RunSeries<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunSeries<'a> {
+    run: String,
+    name: Option<String>,
+    #[serde(flatten)]
+    series: &'a crate::Series,
+}
+
+/// `GET /api/series?runs=ID,ID&metric=M&points=N[&x=step|time][&source=metrics|system]`.
+pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
+    let Some(metric) = req.param("metric").filter(|m| !m.is_empty()) else {
+        return Reply::error(400, "metric is required (?metric=loss)");
+    };
+    let refs: Vec<&str> = req
+        .param("runs")
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if refs.is_empty() {
+        return Reply::error(400, "runs is required (?runs=ID,ID)");
+    }
+    if refs.len() > MAX_SERIES_RUNS {
+        return Reply::error(400, format!("at most {MAX_SERIES_RUNS} runs per request"));
+    }
+    let points = match req.param("points").map(str::parse::<usize>) {
+        None => 1000,
+        Some(Ok(n)) if (2..=MAX_POINTS).contains(&n) => n,
+        _ => return Reply::error(400, format!("points must be 2 to {MAX_POINTS}")),
+    };
+    let (x, x_name) = match req.param("x").unwrap_or("step") {
+        "step" => (XAxis::Step, "step"),
+        "time" => (XAxis::Time, "time"),
+        other => return Reply::error(400, format!("x must be step or time, not {other:?}")),
+    };
+    let system = match req.param("source").unwrap_or("metrics") {
+        "metrics" => false,
+        "system" => true,
+        other => {
+            return Reply::error(
+                400,
+                format!("source must be metrics or system, not {other:?}"),
+            );
+        }
+    };
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, ""),
+    };
+    let mut runs = Vec::with_capacity(refs.len());
+    for r in refs {
+        match catalog.resolve(r) {
+            Ok(id) => runs.push(id),
+            Err(e) => return store_reply(e, ""),
+        }
+    }
+    let names: BTreeMap<String, Option<String>> = runs
+        .iter()
+        .filter_map(|id| catalog.project().read_run(id).ok())
+        .map(|r| (r.id.to_string(), r.name))
+        .collect();
+    let project = &state.shared.project;
+    let paths: Vec<_> = runs
+        .iter()
+        .map(|id| {
+            if system {
+                project.system_path(id)
+            } else {
+                project.metrics_path(id)
+            }
+        })
+        .collect();
+    let cache = &state.shared.series;
+    // Reading long files is the cost: spread the runs over the cores.
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(paths.len());
+    let chunk = paths.len().div_ceil(threads.max(1)).max(1);
+    let loaded: Vec<std::sync::Arc<crate::Series>> = std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|p| cache.get(p, metric, x, points))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let series = runs
+        .iter()
+        .zip(&loaded)
+        .map(|(id, series)| RunSeries {
+            run: id.to_string(),
+            name: names.get(id.as_str()).cloned().flatten(),
+            series,
+        })
+        .collect();
+    to_json(&SeriesAnswer {
+        metric,
+        x: x_name,
+        series,
+    })
+}
+
+#[derive(Serialize, Default)]
+struct Group {
+    name: String,
+    runs: u64,
+    /// Runs per status.
+    status: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize)]
+struct StudiesAnswer {
+    studies: Vec<Group>,
+    sweeps: Vec<Group>,
+}
+
+/// `GET /api/studies`: each study and each sweep with its run counts per status.
+pub(crate) fn studies(state: &mut Worker<'_>) -> Reply {
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, ""),
+    };
+    let conn = catalog.connection();
+    let count = |sql: &str| -> rusqlite::Result<Vec<Group>> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut groups: Vec<Group> = Vec::new();
+        for row in rows {
+            let (name, status, n) = row?;
+            let n = u64::try_from(n).unwrap_or(0);
+            if groups.last().is_none_or(|g| g.name != name) {
+                groups.push(Group {
+                    name,
+                    ..Group::default()
+                });
+            }
+            if let Some(g) = groups.last_mut() {
+                g.runs += n;
+                g.status.insert(status, n);
+            }
+        }
+        Ok(groups)
+    };
+    let studies = count(
+        "SELECT study, status, count(*) FROM runs GROUP BY study, status ORDER BY study, status",
+    );
+    let sweeps = count(
+        "SELECT CAST(json_extract(json, '$.sweep') AS TEXT) AS s, status, count(*) FROM runs \
+         WHERE s IS NOT NULL GROUP BY s, status ORDER BY s, status",
+    );
+    match (studies, sweeps) {
+        (Ok(studies), Ok(sweeps)) => to_json(&StudiesAnswer { studies, sweeps }),
+        (Err(e), _) | (_, Err(e)) => Reply::error(500, e.to_string()),
+    }
+}
+
+/// `GET /api/stats?q=QUERY&metric=M[:SUMMARY][&group_by=K,K][&mode=min|max]`: the
+/// `ox stats --where QUERY --metric M --format json` object (with run diagnostics).
+pub(crate) fn stats(state: &mut Worker<'_>, req: &Request) -> Reply {
+    use ox_analysis::runs::MetricSpec;
+    use ox_analysis::{Direction, RunInput, StatsRequest, stats_for_runs};
+
+    let q = req.param("q").unwrap_or("");
+    let Some(spec) = req.param("metric").filter(|m| !m.is_empty()) else {
+        return Reply::error(400, "metric is required (?metric=loss or ?metric=acc:max)");
+    };
+    let direction = match req.param("mode").filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match Direction::parse(m) {
+            Some(d) => Some(d),
+            None => return Reply::error(400, format!("mode must be min or max, not {m:?}")),
+        },
+    };
+    let group_by: Vec<String> = req
+        .param("group_by")
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, q),
+    };
+    let compiled = match catalog.compile_query(q) {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, q),
+    };
+    let views = match catalog.query_compiled(&compiled) {
+        Ok(v) => v,
+        Err(e) => return store_reply(e, q),
+    };
+    // As in `ox stats --where`: a status condition in the query lets any status count.
+    let status_chosen = compiled
+        .fields
+        .contains(&ox_query::Field::Run(ox_query::RunField::Status));
+    let inputs: Vec<RunInput> = views
+        .iter()
+        .map(|v| RunInput {
+            run: &v.run,
+            duration_s: v.duration_s,
+            metrics: &v.metrics,
+        })
+        .collect();
+    let request = StatsRequest {
+        metric: MetricSpec::parse(spec),
+        direction,
+        status_chosen,
+        confidence: 0.95,
+        alpha: 0.05,
+        group_by: (!group_by.is_empty()).then_some(group_by),
+        seed_like: Vec::new(),
+        bootstrap: None,
+        diminishing_tolerance: 0.01,
+    };
+    let mut stats = match stats_for_runs(&inputs, &request) {
+        Ok(s) => s,
+        Err(e) => return Reply::error(400, e.to_string()),
+    };
+    let ids: BTreeMap<String, &RunId> = views
+        .iter()
+        .map(|v| (v.run.id.to_string(), &v.run.id))
+        .collect();
+    for id in stats.runs_to_diagnose() {
+        let Some(run_id) = ids.get(id.as_str()) else {
+            continue;
+        };
+        let path = catalog.project().metrics_path(run_id);
+        if let Ok(file) = ox_core::MetricsFileReader::read_series(&path)
+            && let Some((_, points)) = file.series.iter().find(|(n, _)| *n == stats.metric)
+        {
+            stats.add_series(&id, points);
+        }
+    }
+    to_json(&stats.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_quote_only_when_needed() {
+        assert_eq!(shell_quote("train.py"), "train.py");
+        assert_eq!(shell_quote("--lr=3e-4"), "--lr=3e-4");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

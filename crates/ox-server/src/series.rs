@@ -1,0 +1,168 @@
+//! Metric series for charts: one metric of one run's metrics (or system) file, read once,
+//! downsampled to the asked number of points, and cached until the file changes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use ox_core::{LineKind, MetricsFileReader};
+use serde::Serialize;
+
+use ox_analysis::downsample::min_max;
+
+/// The x axis of a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum XAxis {
+    /// The training step.
+    Step,
+    /// Wall time: the line's `time` (Unix seconds); lines without one are left out.
+    Time,
+}
+
+/// One run's curve of one metric, downsampled.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Series {
+    pub x: Vec<f64>,
+    /// `null` in JSON where the value is NaN or infinite.
+    pub y: Vec<f64>,
+    /// Points in the file before downsampling.
+    pub total: usize,
+}
+
+type Key = (PathBuf, String, XAxis, usize);
+/// A file's size and modification time when it was read.
+type Stamp = (u64, SystemTime);
+
+/// Downsampled series by (file, metric, axis, points), valid while the file's size and
+/// modification time stay the same.
+#[derive(Default)]
+pub struct SeriesCache {
+    entries: Mutex<HashMap<Key, (Stamp, Arc<Series>)>>,
+}
+
+/// Most entries kept; beyond that the cache starts over (a chart of 100 runs × a few
+/// metrics fits many times).
+const MAX_ENTRIES: usize = 20_000;
+
+impl SeriesCache {
+    /// The series of `metric` in `path` with at most about `points` points. A missing file
+    /// is an empty series.
+    pub fn get(&self, path: &Path, metric: &str, x: XAxis, points: usize) -> Arc<Series> {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Arc::new(Series::default());
+        };
+        let stamp = (
+            meta.len(),
+            meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        );
+        let key = (path.to_path_buf(), metric.to_string(), x, points);
+        if let Ok(entries) = self.entries.lock()
+            && let Some((s, series)) = entries.get(&key)
+            && *s == stamp
+        {
+            return Arc::clone(series);
+        }
+        let series = Arc::new(read_series(path, metric, x, points));
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (stamp, Arc::clone(&series)));
+        }
+        series
+    }
+}
+
+/// Reads `metric` out of a metrics file and downsamples it to about `points` points: min/max
+/// per column (4 points per column, extremes kept), as `ox plot` does.
+pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series {
+    let mut raw: Vec<(f64, f64)> = Vec::new();
+    let on_line = |step: i64, line: &ox_core::MetricLine<'_>| {
+        if line.kind != LineKind::Metrics {
+            return;
+        }
+        let Some((_, v)) = line.values.iter().find(|(k, _)| k == metric) else {
+            return;
+        };
+        let xv = match x {
+            XAxis::Step => step as f64,
+            XAxis::Time => match line.time {
+                Some(t) => t,
+                None => return,
+            },
+        };
+        raw.push((xv, *v));
+    };
+    // A file being written may end in a partial line; what is complete is drawn.
+    let _ = MetricsFileReader::scan(path, 0, None, on_line);
+    if raw.windows(2).any(|w| w[1].0 < w[0].0) {
+        raw.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let total = raw.len();
+    let kept = min_max(&raw, (points / 4).max(1));
+    Series {
+        x: kept.iter().map(|p| p.0).collect(),
+        y: kept.iter().map(|p| p.1).collect(),
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_series_keep_their_extremes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let text: String = (0..10_000)
+            .map(|i| {
+                let v = match i {
+                    4321 => 99.0,
+                    8765 => -7.0,
+                    _ => 1.0,
+                };
+                format!("{{\"type\":\"metrics\",\"step\":{i},\"loss\":{v}}}\n")
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let s = read_series(&path, "loss", XAxis::Step, 400);
+        assert_eq!(s.total, 10_000);
+        assert!(s.x.len() <= 400, "{}", s.x.len());
+        let at = |x: f64| s.x.iter().position(|v| *v == x).map(|i| s.y[i]);
+        assert_eq!(at(4321.0), Some(99.0));
+        assert_eq!(at(8765.0), Some(-7.0));
+        assert_eq!(at(0.0), Some(1.0));
+        assert_eq!(at(9999.0), Some(1.0));
+    }
+
+    #[test]
+    fn reads_one_metric_by_step_or_time_and_caches_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        std::fs::write(
+            &path,
+            "{\"type\":\"metrics\",\"step\":0,\"time\":100.5,\"loss\":1.0,\"acc\":0.1}\n\
+             {\"type\":\"metrics\",\"loss\":NaN}\n\
+             {\"type\":\"metrics\",\"step\":5,\"acc\":0.3}\n",
+        )
+        .unwrap();
+        let s = read_series(&path, "loss", XAxis::Step, 100);
+        assert_eq!(s.x, [0.0, 1.0]);
+        assert!(s.y[1].is_nan());
+        assert_eq!(s.total, 2);
+        let t = read_series(&path, "loss", XAxis::Time, 100);
+        assert_eq!(t.x, [100.5]);
+        let cache = SeriesCache::default();
+        assert_eq!(cache.get(&path, "acc", XAxis::Step, 100).x, [0.0, 5.0]);
+        std::fs::write(&path, "{\"type\":\"metrics\",\"step\":9,\"acc\":1}\n").unwrap();
+        assert_eq!(cache.get(&path, "acc", XAxis::Step, 100).x, [9.0]);
+        assert_eq!(
+            cache
+                .get(&dir.path().join("none"), "acc", XAxis::Step, 9)
+                .total,
+            0
+        );
+    }
+}
