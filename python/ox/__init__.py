@@ -21,6 +21,12 @@ Two modes, chosen automatically:
 * **Standalone**: the client finds ``.ox/`` like git finds ``.git`` (walking up from the
   current directory; ``OX_DIR`` overrides) and creates its own run: ``runs/<id>/run.json``
   (replaced atomically on every change) and ``metrics/<id>_metrics.jsonl``.
+* **Resumed** (``ox.init(resume=RUN_ID)``): an existing run is reopened to log more, e.g. an
+  evaluation after training (like W&B's ``resume`` or MLflow's ``start_run(run_id=...)``).
+  Its run.json says ``running`` until the run finishes again (the previous status, end and
+  exit code are kept under ``resumed``), steps continue after its last one, and the empty
+  file ``.ox/reopened/<id>`` tells ox to look at the run's files again, so the next
+  ``ox ls`` shows the new metrics.
 
 Metric lines are buffered in memory and written at least once a second by a background
 thread, on :meth:`Run.finish` and at interpreter exit, so a killed process loses at most
@@ -148,6 +154,44 @@ def find_ox_dir(start: str | None = None) -> str:
         f"no ox project found in {os.path.abspath(start or os.getcwd())!r} or any parent directory; "
         "run `ox init` in your project's root (or set OX_DIR) first"
     )
+
+
+def _resolve_run_id(ox_dir: str, reference: str) -> str:
+    """The id of the run ``reference`` names in ``ox_dir``: a full id or a unique prefix."""
+    runs = os.path.join(ox_dir, "runs")
+    if reference and os.path.isfile(os.path.join(runs, reference, "run.json")):
+        return reference
+    try:
+        names = os.listdir(runs)
+    except FileNotFoundError:
+        names = []
+    found = sorted(n for n in names if reference and n.startswith(reference)
+                   and os.path.isfile(os.path.join(runs, n, "run.json")))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ValueError(f"ox: no run {reference!r} to resume in {ox_dir} (`ox ls` lists the runs)")
+    raise ValueError(f"ox: {reference!r} matches {len(found)} runs ({', '.join(found[:5])}); give more of the id")
+
+
+def _last_step(metrics_path: str) -> int:
+    """The last step in a metrics file (-1 when it has none), read from its tail."""
+    try:
+        with open(metrics_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 65536))
+            tail = f.read()
+    except FileNotFoundError:
+        return -1
+    for line in reversed(tail.splitlines()):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and obj.get("type", "metrics") == "metrics" and isinstance(obj.get("step"), int):
+            return obj["step"]
+    return -1
 
 
 def _json_dumps(obj) -> str:
@@ -426,11 +470,13 @@ class Run:
     """
 
     def __init__(self, study=None, name=None, config=None, tags=None, *, ox_dir=None,
-                 _force_standalone=False, _extra=None):
+                 resume=None, _force_standalone=False, _extra=None):
         config = _as_dict(config)
         tags = [str(t) for t in (tags or [])]
         env = os.environ
         self.attached = bool(env.get("OX_RUN_ID") and env.get("OX_METRICS_FILE")) and not _force_standalone
+        if resume is not None:
+            self.attached = False
         self._finished = False
         self._owner_pid = os.getpid()  # only this process may end the run
         self._finish_lock = threading.Lock()
@@ -476,6 +522,8 @@ class Run:
                 self._writer.write_line(_json_dumps({"type": "params", "params": dict(self.config)}) + "\n")
                 self._writer.flush()
             self._record = None
+        elif resume is not None:
+            self._reopen(str(resume), config, ox_dir)
         else:
             self.ox_dir = os.path.abspath(ox_dir) if ox_dir else find_ox_dir()
             self.id = new_run_id()
@@ -519,6 +567,52 @@ class Run:
             self._writer = _MetricsWriter(self.metrics_path, heartbeat_s=HEARTBEAT_INTERVAL_S)
         self.params = self.config
         _register(self)
+
+    def _reopen(self, reference: str, config: dict, ox_dir) -> None:
+        """Reopens an existing run to log more (``ox.init(resume=RUN_ID)``): its run.json says
+        ``running`` (with this process as its pid) until :meth:`finish`, new metric lines are
+        appended after its last step, and ``.ox/reopened/<id>`` tells ox's catalog to look at
+        this finished run's files again."""
+        if os.environ.get("OX_RUN_ID"):
+            warnings.warn(
+                f"ox: resume={reference!r} logs to that run, not to the run {os.environ['OX_RUN_ID']} "
+                "`ox run` started for this script",
+                stacklevel=4,
+            )
+        self.ox_dir = os.path.abspath(ox_dir) if ox_dir else find_ox_dir()
+        self.id = _resolve_run_id(self.ox_dir, reference)
+        self.run_json_path = os.path.join(self.ox_dir, "runs", self.id, "run.json")
+        self.metrics_path = os.path.join(self.ox_dir, "metrics", f"{self.id}_metrics.jsonl")
+        with open(self.run_json_path, encoding="utf-8") as f:
+            record = json.load(f)
+        if not isinstance(record, dict):
+            raise ValueError(f"{self.run_json_path} does not hold a run object")
+        self.name = record.get("name")
+        self.study = record.get("study") or "default"
+        self.tags = list(record.get("tags") or [])
+        self.config = Config(_deep_merge(record.get("params") or {}, config))
+        self._step = _last_step(self.metrics_path)
+        now = _rfc3339(time.time())
+        previous = {k: record.get(k) for k in ("status", "ended", "exit_code")}
+        record.setdefault("resumed", [])
+        if isinstance(record["resumed"], list):
+            record["resumed"].append({"at": now, "previous": previous})
+        record.update(
+            status="running",
+            ended=None,
+            exit_code=None,
+            params=dict(self.config),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            pid_start_ticks=_pid_start_ticks(),
+        )
+        self._record = record
+        _write_json_atomic(self.run_json_path, record)
+        marks = os.path.join(self.ox_dir, "reopened")
+        os.makedirs(marks, exist_ok=True)
+        with open(os.path.join(marks, self.id), "a", encoding="utf-8"):
+            pass
+        self._writer = _MetricsWriter(self.metrics_path, heartbeat_s=HEARTBEAT_INTERVAL_S)
 
     # -- logging ---------------------------------------------------------------------
 
@@ -732,14 +826,18 @@ def _finish_all_at_exit() -> None:
 
 
 def init(study: str | None = None, name: str | None = None, config=None, tags=None, *,
-         ox_dir: str | None = None) -> Run:
+         ox_dir: str | None = None, resume: str | None = None) -> Run:
     """Starts (or, under ``ox run``, attaches to) a run and returns it.
 
     ``config``: the run's params (a dict or an ``argparse.Namespace``); ``tags``: a list of
     strings; ``ox_dir``: the ``.ox`` directory to use instead of searching for one
-    (standalone mode). Raises :class:`NoProjectError` when no project is found.
+    (standalone mode). ``resume``: the id (or a unique id prefix) of an existing run to log
+    more to, e.g. an evaluation after training; its ``study``/``name``/``tags`` are kept,
+    ``config`` is merged into its params, and steps continue after its last one. Raises
+    :class:`NoProjectError` when no project is found, ``ValueError`` when ``resume`` names no
+    run.
     """
-    return Run(study=study, name=name, config=config, tags=tags, ox_dir=ox_dir)
+    return Run(study=study, name=name, config=config, tags=tags, ox_dir=ox_dir, resume=resume)
 
 
 def log(metrics: dict, step: int | None = None) -> None:

@@ -76,6 +76,79 @@ class EndToEndTest(ProjectTestCase):
             self.assertEqual([r["id"] for r in rows], [run_id])
             self.assertEqual(rows[0]["metrics"]["loss"]["last"], 0.25)
 
+    def test_a_resumed_finished_run_shows_its_new_metrics_in_the_next_ls(self):
+        self.require("ls")
+        code, out, err = self.run_script("""
+            import ox
+            with ox.init(study="e2e", name="train", config={"lr": 0.1}) as run:
+                for loss in [1.0, 0.5]:
+                    run.log({"loss": loss})
+                print(run.id)
+        """)
+        self.assertEqual(code, 0, err)
+        run_id = out.strip()
+        # The catalog now holds the run as finished.
+        self.assertEqual(self.ox("ls").returncode, 0)
+        code, out, err = self.run_script(f"""
+            import ox
+            with ox.init(resume={run_id[:12]!r}, config={{"eval_set": "gsm8k"}}) as run:
+                assert (run.id, run.name, run.study) == ({run_id!r}, "train", "e2e"), run
+                run.log({{"eval/acc": 0.75}})
+        """)
+        self.assertEqual(code, 0, err)
+        listed = self.ox("ls", "--format", "json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        rows = json.loads(listed.stdout)
+        self.assertEqual([r["id"] for r in rows], [run_id])
+        self.assertEqual(rows[0]["status"], "completed")
+        self.assertEqual(rows[0]["params"], {"lr": 0.1, "eval_set": "gsm8k"})
+        self.assertEqual(rows[0]["metrics"]["eval/acc"]["last"], 0.75)
+        self.assertEqual(rows[0]["metrics"]["eval/acc"]["last_step"], 2)  # after training's 0, 1
+        self.assertEqual(rows[0]["metrics"]["loss"]["count"], 2)
+        record = self.read_run(run_id)
+        self.assertEqual(record["resumed"][0]["previous"]["status"], "completed")
+        code, out, err = self.run_script("""
+            import ox
+            try:
+                ox.init(resume="zzzz")
+            except ValueError as e:
+                print(e)
+        """)
+        self.assertIn("no run 'zzzz' to resume", out)
+
+    def test_ox_run_offers_the_bundled_client_without_shadowing_an_installed_one(self):
+        self.require("run")
+        script = os.path.join(self.root, "which.py")
+        with open(script, "w") as f:
+            f.write("import ox\n"
+                    "print(ox.__file__, getattr(ox, 'INSTALLED', False))\n"
+                    "if not getattr(ox, 'INSTALLED', False):\n"
+                    "    with ox.init() as run:\n"
+                    "        run.log({'x': 1.5})\n")
+        env = clean_env()
+        env.pop("PYTHONPATH")  # the client was never installed
+        result = subprocess.run([OX_BIN, "run", "-n", "bundled", "--", sys.executable, script], cwd=self.root,
+                                env=env, capture_output=True, text=True, timeout=60, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        path, installed = result.stdout.split()
+        self.assertTrue(path.startswith(os.path.join(self.ox_dir, "python", "ox")), path)
+        self.assertEqual(installed, "False")
+        self.assertEqual(self.show("bundled")["metrics"]["x"]["last"], 1.5)
+        # A client installed in the environment (here: the user site-packages, which comes
+        # after PYTHONPATH on sys.path) wins over the bundled one.
+        userbase = os.path.join(self.root, "userbase")
+        site_dir = subprocess.run([sys.executable, "-m", "site", "--user-site"], env={**env, "PYTHONUSERBASE": userbase},
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        os.makedirs(os.path.join(site_dir, "ox"))
+        with open(os.path.join(site_dir, "ox", "__init__.py"), "w") as f:
+            f.write("INSTALLED = True\n")
+        result = subprocess.run([OX_BIN, "run", "--", sys.executable, script], cwd=self.root,
+                                env={**env, "PYTHONUSERBASE": userbase}, capture_output=True, text=True,
+                                timeout=60, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        path, installed = result.stdout.split()
+        self.assertEqual((path, installed), (os.path.join(site_dir, "ox", "__init__.py"), "True"))
+
     def test_a_killed_standalone_run_is_reported_crashed(self):
         self.require("show")
         proc = self.start_script("""

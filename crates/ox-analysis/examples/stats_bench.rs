@@ -40,6 +40,7 @@ fn main() {
             params.insert("seed".to_string(), json!(seed));
             obs.push(Observation {
                 run_id: format!("run-{c}-{seed}"),
+                name: None,
                 params,
                 value: 0.5 + 0.01 * f64::from(c % 20) + 0.05 * uniform(),
                 cost: Some(100.0 + f64::from(c)),

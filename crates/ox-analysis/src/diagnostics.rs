@@ -1,10 +1,15 @@
 //! Run diagnostics: what a metric series did, and what a set of runs says about cost.
 //!
 //! Series (points `(step, value)` in order; "worse"/"better" follow the [`Direction`]):
-//! - **diverged**: a NaN/±∞ value (the first such step), or a *blow-up*: a finite value
-//!   worse than the starting level `s` (median of the first `w = max(1, n/10)` points) by
-//!   more than `max(improvement so far, |s|)` — e.g. a loss that started at 2.3, reached 0.1
-//!   and then rose above 4.5.
+//! - **diverged**: a NaN/±∞ value (the first such step), or a *blow-up*: a sustained rise
+//!   far beyond the early level. With `s` the starting level (median of the first
+//!   `w = max(1, n/10)` points) and `b` the best value of the series, the limit is
+//!   `s + max(|s − b|, |s|)` in the worse direction (for a positive loss: at least twice its
+//!   start, and more than it ever improved). The series blew up at the first step after the
+//!   first `w` points from which *every* later value is past that limit — e.g. a loss that
+//!   started at 2.3, reached 0.1 and ended above 4.5. A single spike that recovers is not a
+//!   blow-up, and neither is anything a monotone improvement does, whatever its start:
+//!   values after the first `w` points of a monotone decrease are all below `s`.
 //! - **converged step**: the series is smoothed by a trailing mean over `w` points; it is
 //!   converged from the first step after which every smoothed value stays within
 //!   `tolerance · range` (default 2 % of the smoothed range) of the final smoothed value.
@@ -16,14 +21,13 @@
 //! - **steps to threshold**: the first step whose value is at least as good as the threshold.
 //!
 //! Across runs:
-//! - **diminishing returns** over a numeric parameter: among the parameter's levels (mean
-//!   metric per level), the smallest level whose mean is within `tolerance · |best mean|`
-//!   (default 1 %) of the best level's mean.
+//! - **diminishing returns** over a numeric parameter with at least 3 levels: among the
+//!   levels (mean metric per level), the smallest level whose mean is within
+//!   `tolerance · |best mean|` (default 1 %) of the best level's mean.
 //! - **Pareto set** of (metric, cost): the points not dominated by another point at least as
 //!   good in both and strictly better in one (cost: wall time, or GPU-hours when known).
-//! - **MAD outliers** (Iglewicz–Hoaglin modified z-score): `zᵢ = 0.6745 (xᵢ − x̃) / MAD`
-//!   with `MAD = median|xᵢ − x̃|`; when MAD = 0, `zᵢ = (xᵢ − x̃) / (1.253314 · mean|xᵢ − x̃|)`;
-//!   an outlier has `|zᵢ| > 3.5`. Needs n ≥ 3.
+//!
+//! Outlier seeds are tested in [`crate::outliers`].
 
 use serde::Serialize;
 
@@ -93,25 +97,12 @@ pub fn diagnose_series(points: &[(i64, f64)], opts: &SeriesOptions) -> SeriesDia
     let Some(start) = median(&head) else {
         return out;
     };
-    if !out.diverged {
-        let mut best = start;
-        for &(step, v) in &finite {
-            let improvement = (start - best).abs();
-            let limit = improvement.max(start.abs());
-            let worse_by = match dir {
-                Direction::Min => v - start,
-                Direction::Max => start - v,
-            };
-            if worse_by > limit && limit > 0.0 {
-                out.diverged = true;
-                out.diverged_step = Some(step);
-                out.diverged_reason = Some("blow-up");
-                break;
-            }
-            if dir.better(v, best) {
-                best = v;
-            }
-        }
+    if !out.diverged
+        && let Some(step) = blow_up_step(&finite, start, w, dir)
+    {
+        out.diverged = true;
+        out.diverged_step = Some(step);
+        out.diverged_reason = Some("blow-up");
     }
     if out.diverged || finite.len() < 2 {
         return out;
@@ -164,6 +155,26 @@ pub fn diagnose_series(points: &[(i64, f64)], opts: &SeriesOptions) -> SeriesDia
     out
 }
 
+/// The first step (after the first `w` points) from which every value is past the blow-up
+/// limit of the module docs; `None` when the series ends within it.
+fn blow_up_step(finite: &[(i64, f64)], start: f64, w: usize, dir: Direction) -> Option<i64> {
+    let best = finite
+        .iter()
+        .map(|p| p.1)
+        .min_by(|a, b| dir.cmp_best_first(*a, *b))?;
+    let limit = (start - best).abs().max(start.abs());
+    if limit <= 0.0 {
+        return None;
+    }
+    let past = |v: f64| match dir {
+        Direction::Min => v - start > limit,
+        Direction::Max => start - v > limit,
+    };
+    let tail = finite.get(w..)?;
+    let from = tail.iter().rposition(|p| !past(p.1)).map_or(0, |i| i + 1);
+    tail.get(from).map(|p| p.0)
+}
+
 /// Diminishing returns over a numeric parameter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiminishingReturns {
@@ -177,7 +188,8 @@ pub struct DiminishingReturns {
     pub tolerance: f64,
 }
 
-/// Diminishing returns over `(level, mean metric)` pairs; `None` with fewer than 2 levels.
+/// Diminishing returns over `(level, mean metric)` pairs; `None` with fewer than 3 levels
+/// (two points show a difference, not a curve that flattens).
 /// `relative_tolerance` is a fraction of `|best mean|` (of the spread of means when the best
 /// mean is 0).
 pub fn diminishing_returns(
@@ -190,7 +202,7 @@ pub fn diminishing_returns(
         .copied()
         .filter(|(l, m)| l.is_finite() && m.is_finite())
         .collect();
-    if finite.len() < 2 {
+    if finite.len() < 3 {
         return None;
     }
     let &(best_level, best_mean) = finite
@@ -232,43 +244,6 @@ pub fn pareto_front(points: &[(f64, f64)], direction: Direction) -> Vec<bool> {
                 })
         })
         .collect()
-}
-
-/// Modified z-scores of `values` (see the module docs); `None` when n < 3 or the sample
-/// has no spread at all.
-pub fn modified_z_scores(values: &[f64]) -> Option<Vec<f64>> {
-    if values.len() < 3 {
-        return None;
-    }
-    let med = median(values)?;
-    let dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
-    let mad = median(&dev)?;
-    if mad > 0.0 {
-        return Some(values.iter().map(|v| 0.6745 * (v - med) / mad).collect());
-    }
-    let mean_ad = dev.iter().sum::<f64>() / dev.len() as f64;
-    if mean_ad > 0.0 {
-        return Some(
-            values
-                .iter()
-                .map(|v| (v - med) / (1.253314 * mean_ad))
-                .collect(),
-        );
-    }
-    None
-}
-
-/// Indices of MAD outliers (`|z| > 3.5`) in `values`.
-pub fn mad_outliers(values: &[f64]) -> Vec<usize> {
-    modified_z_scores(values)
-        .map(|z| {
-            z.iter()
-                .enumerate()
-                .filter(|(_, z)| z.abs() > 3.5)
-                .map(|(i, _)| i)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -313,6 +288,47 @@ mod tests {
         );
         let healthy = [(0, 2.0), (1, 1.0), (2, 0.5), (3, 3.0)];
         assert!(!diagnose_series(&healthy, &opts(Direction::Min)).diverged);
+        // A spike that recovers is not a divergence.
+        let spike = [(0, 2.0), (1, 1.0), (2, 9.0), (3, 0.5)];
+        assert!(!diagnose_series(&spike, &opts(Direction::Min)).diverged);
+    }
+
+    /// The case: `loss = 2·0.9^step`, 200 steps, once per seed scale.
+    #[test]
+    fn smooth_decay_is_not_a_blow_up() {
+        for scale in [1.0, 2.0, 1000.0] {
+            let s: Vec<(i64, f64)> = (0..200)
+                .map(|i| (i, scale * 2.0 * 0.9f64.powi(i as i32)))
+                .collect();
+            let d = diagnose_series(&s, &opts(Direction::Min));
+            assert!(!d.diverged, "{d:?}");
+            assert!(d.converged_step.is_some() && d.plateau, "{d:?}");
+            // The same series read as a score (higher is better) only gets worse, but never
+            // falls past its start by the limit: a decay is not a blow-up either way.
+            assert!(!diagnose_series(&s, &opts(Direction::Max)).diverged);
+        }
+    }
+
+    /// A loss that trains, then explodes and stays up (a real blow-up), for either direction.
+    #[test]
+    fn known_blow_up_is_found() {
+        let s: Vec<(i64, f64)> = (0..100)
+            .map(|i| {
+                let v = if i < 60 {
+                    2.3 * 0.95f64.powi(i)
+                } else {
+                    0.2 * 1.2f64.powi(i - 60)
+                };
+                (i64::from(i), v)
+            })
+            .collect();
+        let d = diagnose_series(&s, &opts(Direction::Min));
+        assert_eq!(d.diverged_reason, Some("blow-up"), "{d:?}");
+        // 0.2·1.2^k first exceeds 2·(median of the first 10 points) ≈ 3.65 at k = 16.
+        assert_eq!(d.diverged_step, Some(76));
+        let acc: Vec<(i64, f64)> = s.iter().map(|&(i, v)| (i, 10.0 - v)).collect();
+        let d = diagnose_series(&acc, &opts(Direction::Max));
+        assert_eq!(d.diverged_reason, Some("blow-up"), "{d:?}");
     }
 
     #[test]
@@ -327,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn diminishing_pareto_outliers() {
+    fn diminishing_and_pareto() {
         let d = diminishing_returns(
             &[(1.0, 0.70), (2.0, 0.80), (4.0, 0.805), (8.0, 0.806)],
             Direction::Max,
@@ -340,8 +356,5 @@ mod tests {
             Direction::Min,
         );
         assert_eq!(front, vec![true, true, true, false]);
-        assert_eq!(mad_outliers(&[1.0, 1.1, 0.9, 1.05, 10.0]), vec![4]);
-        assert!(mad_outliers(&[1.0, 1.0, 1.0]).is_empty());
-        assert_eq!(mad_outliers(&[1.0, 1.0, 1.0, 1.0, 5.0]), vec![4]);
     }
 }

@@ -8,6 +8,8 @@
 //!   half-width matches `scipy.stats.t.ppf` to ~1e-14 instead of the inverse's ~1e-9.
 //! - Standard normal upper tail: `Φ̄(z) = erfc(z/√2) / 2` (SciPy's `special.ndtr(-z)`).
 //! - Binomial lower tail with `p = 1/2`: `P(X ≤ k) = I_{1/2}(n − k, k + 1)`.
+//! - F distribution upper tail: `P(F > f) = I_{d₂/(d₂ + d₁f)}(d₂/2, d₁/2)`
+//!   (`scipy.stats.f.sf`).
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::function::beta::beta_reg;
@@ -90,6 +92,21 @@ pub fn binomial_half_cdf(k: u64, n: u64) -> f64 {
         return 1.0;
     }
     beta_reg((n - k) as f64, k as f64 + 1.0, 0.5)
+}
+
+/// Upper tail `P(F > f)` of the F distribution with `(d1, d2)` degrees of freedom; NaN for
+/// bad input, 1 for `f ≤ 0`, 0 for `f = ∞`.
+pub fn f_sf(f: f64, d1: f64, d2: f64) -> f64 {
+    if f.is_nan() || !(d1 > 0.0 && d2 > 0.0) {
+        return f64::NAN;
+    }
+    if f <= 0.0 {
+        return 1.0;
+    }
+    if f.is_infinite() {
+        return 0.0;
+    }
+    beta_reg(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f)).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     pub run_id: String,
+    /// The run's name, when it has one (findings name runs by name and id).
+    pub name: Option<String>,
     /// Dotted param keys to leaf values.
     pub params: BTreeMap<String, Value>,
     /// The metric summary of this run (non-finite values are excluded and reported).
@@ -124,6 +126,7 @@ mod tests {
             .unwrap_or_default();
         Observation {
             run_id: id.into(),
+            name: None,
             params,
             value,
             cost: None,

@@ -14,6 +14,12 @@
 //! - McNemar's exact test, when every score is 0 or 1: `b` = pairs with a correct and b
 //!   wrong, `c` = the reverse; `p = min(1, 2·P(X ≤ min(b, c)))` for `X ~ Bin(b + c, 1/2)`,
 //!   which is `scipy.stats.binomtest(b, b + c, 0.5).pvalue`; 1 when `b + c = 0`.
+//!
+//! The pairs come from [`join_scores`]: two runs' scores of one scorer joined on their sample
+//! key (sample id, epoch); samples only one run has, and pairs with a missing score, are
+//! counted, not used.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -153,6 +159,34 @@ pub fn sign_flip_test(d: &[f64], resamples: usize, seed: u64) -> (Option<f64>, P
     (Some(p.min(1.0)), PermutationMethod::MonteCarlo)
 }
 
+/// Two runs' scores joined on their sample key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JoinedScores {
+    /// `(score of A, score of B)` per shared, scored sample, in key order.
+    pub pairs: Vec<(f64, f64)>,
+    pub only_in_a: usize,
+    pub only_in_b: usize,
+    /// Shared samples where a score is missing.
+    pub unscored: usize,
+}
+
+/// Joins the scores of A and B (sample key → score, `None` when unscored).
+pub fn join_scores<K: Ord>(
+    a: &BTreeMap<K, Option<f64>>,
+    b: &BTreeMap<K, Option<f64>>,
+) -> JoinedScores {
+    let mut out = JoinedScores::default();
+    for (key, score_a) in a {
+        match (score_a, b.get(key)) {
+            (_, None) => out.only_in_a += 1,
+            (Some(x), Some(Some(y))) => out.pairs.push((*x, *y)),
+            _ => out.unscored += 1,
+        }
+    }
+    out.only_in_b = b.keys().filter(|k| !a.contains_key(*k)).count();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +216,16 @@ mod tests {
         assert_eq!(r.mean_diff, Some(0.25));
         let r = paired_compare(&[(0.5, 0.0)], &PairedOptions::default());
         assert!(r.mcnemar.is_none() && r.ci.is_none());
+    }
+
+    #[test]
+    fn join_counts_what_it_leaves_out() {
+        let a: BTreeMap<&str, Option<f64>> =
+            [("s1", Some(1.0)), ("s2", None), ("s3", Some(0.0))].into();
+        let b: BTreeMap<&str, Option<f64>> =
+            [("s1", Some(0.0)), ("s2", Some(1.0)), ("s4", Some(1.0))].into();
+        let j = join_scores(&a, &b);
+        assert_eq!(j.pairs, vec![(1.0, 0.0)]);
+        assert_eq!((j.only_in_a, j.only_in_b, j.unscored), (1, 1, 1));
     }
 }

@@ -13,13 +13,11 @@ use serde_json::Value;
 
 use crate::bootstrap::bootstrap_mean_ci;
 use crate::describe::{Describe, describe, mean, t_interval};
-use crate::diagnostics::{
-    DiminishingReturns, diminishing_returns, modified_z_scores, pareto_front,
-};
+use crate::diagnostics::{DiminishingReturns, diminishing_returns, pareto_front};
 use crate::direction::Direction;
 use crate::group::{Observation, describe_key, group_by, level_number, varied_params};
 use crate::hypothesis::{MannWhitney, Welch, cohen_d, holm, mann_whitney, welch};
-use crate::importance::{eta_squared, spearman};
+use crate::importance::{anova_oneway, correlation_p, eta_squared, spearman};
 
 /// Options of [`analyze`].
 #[derive(Debug, Clone)]
@@ -58,12 +56,24 @@ pub struct GroupStats {
     pub bootstrap_ci: Option<(f64, f64)>,
     /// `None` for the best configuration.
     pub vs_best: Option<VsBest>,
-    /// Seeds whose value is a MAD outlier within the group: `(run id, modified z)`.
-    pub outliers: Vec<(String, f64)>,
+    /// The seed that is an outlier within the group (Grubbs, see [`crate::outliers`]).
+    pub outliers: Vec<OutlierSeed>,
     /// Mean cost of the group's runs, when every run has one.
     pub cost: Option<f64>,
     /// On the Pareto front of (mean metric, mean cost).
     pub pareto: bool,
+}
+
+/// A run whose value stands out from the rest of its configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlierSeed {
+    pub run_id: String,
+    pub name: Option<String>,
+    pub value: f64,
+    /// Grubbs' statistic and its critical value at [`crate::outliers::OUTLIER_ALPHA`].
+    pub grubbs_g: f64,
+    pub critical: f64,
+    pub p: f64,
 }
 
 /// How much one param mattered.
@@ -72,9 +82,15 @@ pub struct Importance {
     pub param: String,
     pub levels: usize,
     pub eta_squared: Option<f64>,
+    /// One-way ANOVA of the metric across the param's levels: `(F, p)`.
+    pub anova: Option<(f64, f64)>,
     pub spearman_rho: Option<f64>,
+    /// Two-sided p-value of `spearman_rho` (t-test, n − 2 df).
+    pub spearman_p: Option<f64>,
     /// The level with the best mean metric.
     pub best_level: Value,
+    /// A plain sentence whose every claim carries its test; a test that fails at α reads
+    /// "no evidence of …".
     pub sentence: String,
 }
 
@@ -138,15 +154,20 @@ pub fn analyze(
             let bootstrap_ci = opts
                 .bootstrap
                 .and_then(|(b, seed)| bootstrap_mean_ci(&values, b, opts.confidence, seed));
-            let outliers = modified_z_scores(&values)
-                .map(|z| {
-                    z.iter()
-                        .zip(&members)
-                        .filter(|(z, _)| z.abs() > 3.5)
-                        .map(|(z, o)| (o.run_id.clone(), *z))
-                        .collect()
+            let outliers = crate::outliers::outlier(&values)
+                .and_then(|t| {
+                    let o = members.get(t.index)?;
+                    Some(OutlierSeed {
+                        run_id: o.run_id.clone(),
+                        name: o.name.clone(),
+                        value: o.value,
+                        grubbs_g: t.g,
+                        critical: t.critical,
+                        p: t.p,
+                    })
                 })
-                .unwrap_or_default();
+                .into_iter()
+                .collect();
             let costs: Option<Vec<f64>> = members
                 .iter()
                 .map(|o| o.cost.filter(|c| c.is_finite()))
@@ -308,6 +329,8 @@ fn what_mattered(
             .collect();
         let values: Vec<f64> = obs.iter().map(|o| o.value).collect();
         let rho = numeric.as_ref().and_then(|x| spearman(x, &values));
+        let rho_p = rho.and_then(|r| correlation_p(r, values.len()));
+        let anova = anova_oneway(&levels);
         let means: Vec<(usize, f64)> = levels
             .iter()
             .enumerate()
@@ -335,8 +358,19 @@ fn what_mattered(
             param: param.clone(),
             levels: configs.len(),
             eta_squared: eta,
+            anova,
             spearman_rho: rho,
-            sentence: sentence(param, &opts.metric, eta, rho, &best_level, configs.len()),
+            spearman_p: rho_p,
+            sentence: sentence(&Claims {
+                param,
+                metric: &opts.metric,
+                alpha: opts.alpha,
+                eta,
+                anova,
+                rho: rho.zip(rho_p),
+                best: &best_level,
+                levels: configs.len(),
+            }),
             best_level,
         });
     }
@@ -349,39 +383,61 @@ fn what_mattered(
     (importance, diminishing)
 }
 
-fn sentence(
-    param: &str,
-    metric: &str,
+/// What [`sentence`] says about one param.
+struct Claims<'a> {
+    param: &'a str,
+    metric: &'a str,
+    alpha: f64,
     eta: Option<f64>,
-    rho: Option<f64>,
-    best: &Value,
+    anova: Option<(f64, f64)>,
+    /// Spearman ρ and its p-value.
+    rho: Option<(f64, f64)>,
+    best: &'a Value,
     levels: usize,
-) -> String {
-    let share = match eta {
-        Some(e) => format!(
-            "{param} explains {:.0}% of the variance in {metric} across {levels} values",
-            e * 100.0
-        ),
-        None => {
-            format!("{param} explains none of the variance in {metric} (the metric does not vary)")
-        }
-    };
-    let best_text = match best {
+}
+
+/// One sentence per param; an effect or a trend is asserted only when its test passes at α.
+fn sentence(c: &Claims) -> String {
+    let (param, metric, alpha, levels) = (c.param, c.metric, c.alpha, c.levels);
+    let best_text = match c.best {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    match rho {
-        Some(r) if r.abs() >= 0.1 => {
+    let share = |e: f64| format!("{:.0}%", e * 100.0);
+    let effect = match (c.eta, c.anova) {
+        (None, _) => {
+            format!("{param} explains none of the variance in {metric} (the metric does not vary)")
+        }
+        (Some(e), Some((_, p))) if p < alpha => format!(
+            "{param} matters: it explains {} of the variance in {metric} across {levels} values (ANOVA p = {}); best at {param}={best_text}",
+            share(e),
+            fmt_p(p)
+        ),
+        (Some(e), Some((_, p))) => format!(
+            "no evidence that {param} affects {metric} (η² = {} across {levels} values, ANOVA p = {})",
+            share(e),
+            fmt_p(p)
+        ),
+        (Some(e), None) => format!(
+            "{param} explains {} of the variance in {metric} across {levels} values, but there are too few runs per value to test it",
+            share(e)
+        ),
+    };
+    let trend = match c.rho {
+        Some((r, p)) if p < alpha => {
             let way = if r > 0.0 { "higher" } else { "lower" };
             format!(
-                "{share}; higher {param} goes with {way} {metric} (Spearman ρ = {r:.2}); best at {param}={best_text}."
+                "; higher {param} goes with {way} {metric} (Spearman ρ = {r:.2}, p = {})",
+                fmt_p(p)
             )
         }
-        Some(r) => format!(
-            "{share}; no monotone trend (Spearman ρ = {r:.2}); best at {param}={best_text}."
+        Some((r, p)) => format!(
+            "; no evidence of a monotone trend (Spearman ρ = {r:.2}, p = {})",
+            fmt_p(p)
         ),
-        None => format!("{share}; best at {param}={best_text}."),
-    }
+        None => String::new(),
+    };
+    format!("{effect}{trend}.")
 }
 
 #[cfg(test)]
@@ -403,6 +459,7 @@ mod tests {
         params.insert("seed".to_string(), json!(seed));
         Observation {
             run_id: id.into(),
+            name: None,
             params,
             value,
             cost: Some(10.0 * lr),
@@ -445,6 +502,45 @@ mod tests {
         assert_eq!(r.importance[0].param, "lr");
         assert!(r.importance[0].eta_squared.unwrap() > 0.9);
         assert!(r.groups[0].bootstrap_ci.is_some());
+        assert!(
+            r.importance[0]
+                .sentence
+                .starts_with("lr matters: it explains"),
+            "{}",
+            r.importance[0].sentence
+        );
+    }
+
+    /// The case: a weak, non-significant correlation must not be read as a direction.
+    #[test]
+    fn claims_carry_their_tests() {
+        let obs = vec![
+            o("a1", 0.1, 1, 0.50),
+            o("a2", 0.1, 2, 0.30),
+            o("a3", 0.1, 3, 0.41),
+            o("b1", 0.01, 1, 0.49),
+            o("b2", 0.01, 2, 0.31),
+            o("b3", 0.01, 3, 0.42),
+            o("c1", 0.001, 1, 0.48),
+            o("c2", 0.001, 2, 0.33),
+            o("c3", 0.001, 3, 0.40),
+        ];
+        let r = analyze(&obs, vec![], &opts());
+        let i = &r.importance[0];
+        assert!(i.spearman_rho.unwrap().abs() > 0.0);
+        assert!(i.spearman_p.unwrap() > 0.05 && i.anova.unwrap().1 > 0.05);
+        assert!(
+            i.sentence.starts_with("no evidence that lr affects loss")
+                && i.sentence.contains("no evidence of a monotone trend")
+                && !i.sentence.contains("goes with"),
+            "{}",
+            i.sentence
+        );
+        // Three ordered levels: a diminishing-returns check is possible.
+        assert_eq!(r.diminishing_returns.len(), 1);
+        // Two levels are not enough to speak of diminishing returns.
+        let two = analyze(&obs[..6], vec![], &opts());
+        assert!(two.diminishing_returns.is_empty());
     }
 
     #[test]

@@ -32,7 +32,7 @@ proptest! {
                 params.insert("lr".to_string(), json!(f64::from(*lr) / 10.0));
                 params.insert("opt".to_string(), json!(["adam", "sgd", "lion"][usize::from(*opt)]));
                 params.insert("seed".to_string(), json!(i));
-                Observation { run_id: format!("r{i}"), params, value: *v, cost: *cost }
+                Observation { run_id: format!("r{i}"), name: None, params, value: *v, cost: *cost }
             })
             .collect();
         let direction = if max { Direction::Max } else { Direction::Min };

@@ -1,5 +1,5 @@
 //! ox-analysis against SciPy: `reference/reference.json` holds values computed by SciPy,
-//! numpy and statsmodels (`reference/generate.py`); every deterministic statistic must
+//! numpy, statsmodels and pingouin (`reference/generate.py`); every deterministic statistic must
 //! match to a relative 1e-9, bootstrap intervals and Monte-Carlo p-values within their
 //! Monte-Carlo error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,9 +7,10 @@
 use ox_analysis::bootstrap::bootstrap_mean_ci;
 use ox_analysis::describe::{describe, t_interval};
 use ox_analysis::hypothesis::{MwuMethod, cohen_d, holm, mann_whitney, welch};
-use ox_analysis::importance::{eta_squared, spearman};
+use ox_analysis::importance::{anova_oneway, correlation_p, eta_squared, spearman};
+use ox_analysis::outliers::{grubbs, grubbs_critical};
 use ox_analysis::paired::{PairedOptions, PermutationMethod, mcnemar_exact, paired_compare};
-use ox_analysis::{t_quantile_upper, t_two_sided_p};
+use ox_analysis::{f_sf, t_quantile_upper, t_two_sided_p};
 use serde_json::Value;
 
 const REL: f64 = 1e-9;
@@ -271,7 +272,60 @@ fn eta_squared_and_spearman_match_scipy() {
         );
     }
     for c in r["spearman"].as_array().unwrap() {
-        let rho = spearman(&nums(&c["x"]), &nums(&c["y"]));
-        assert_close(c["name"].as_str().unwrap(), rho, num(&c["rho"]));
+        let name = c["name"].as_str().unwrap();
+        let x = nums(&c["x"]);
+        let rho = spearman(&x, &nums(&c["y"]));
+        assert_close(name, rho, num(&c["rho"]));
+        let p = rho.and_then(|r| correlation_p(r, x.len()));
+        match num(&c["p"]) {
+            // ρ = ±1 up to rounding: both p-values are rounding noise around 0.
+            Some(want) if want < 1e-12 => assert!(p.unwrap() < 1e-12, "{name}.p: {p:?}"),
+            want => assert_close(&format!("{name}.p"), p, want),
+        }
+    }
+}
+
+#[test]
+fn anova_and_f_tail_match_scipy() {
+    let r = reference();
+    for c in r["eta_squared"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let groups: Vec<Vec<f64>> = c["groups"].as_array().unwrap().iter().map(nums).collect();
+        let got = anova_oneway(&groups);
+        assert_close(&format!("{name}.F"), got.map(|a| a.0), num(&c["anova_f"]));
+        assert_close(&format!("{name}.p"), got.map(|a| a.1), num(&c["anova_p"]));
+    }
+    for c in r["f_tails"].as_array().unwrap() {
+        let (d1, d2, f) = (
+            num(&c["d1"]).unwrap(),
+            num(&c["d2"]).unwrap(),
+            num(&c["f"]).unwrap(),
+        );
+        assert_close(
+            &format!("F({d1},{d2}) > {f}"),
+            Some(f_sf(f, d1, d2)),
+            num(&c["p"]),
+        );
+    }
+}
+
+#[test]
+fn grubbs_matches_scipy_t() {
+    let r = reference();
+    for c in r["grubbs"].as_array().unwrap() {
+        let x = nums(&c["values"]);
+        let g = grubbs(&x).unwrap();
+        assert_eq!(g.index as u64, c["index"].as_u64().unwrap());
+        assert_close("G", Some(g.g), num(&c["g"]));
+        assert_close("critical", Some(g.critical), num(&c["critical"]));
+        assert_close("p", Some(g.p), num(&c["p"]));
+    }
+    for c in r["grubbs_critical"].as_array().unwrap() {
+        let n = c["n"].as_u64().unwrap() as usize;
+        assert_close(
+            &format!("critical n={n}"),
+            Some(grubbs_critical(n, num(&c["alpha"]).unwrap())),
+            num(&c["critical"]),
+        );
     }
 }

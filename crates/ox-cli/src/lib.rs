@@ -59,7 +59,30 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    let catalog_reader = matches!(
+        cli.command,
+        Command::Ls(_) | Command::Query(_) | Command::Show(_) | Command::Stats(_)
+    );
+    let result = dispatch(cli.command);
+    let result = match result {
+        // Damage that opening the catalog did not see (pages read only by this command): rebuild
+        // it and run the command once more, on the same command line.
+        Err(e) if catalog_reader && output::is_damaged_catalog(&e) => {
+            match output::rebuild_damaged_catalog(&e) {
+                Ok(()) => match Cli::try_parse() {
+                    Ok(cli) => dispatch(cli.command),
+                    Err(_) => Err(e),
+                },
+                Err(rebuild) => Err(rebuild),
+            }
+        }
+        other => other,
+    };
+    exit::report(result)
+}
+
+fn dispatch(command: Command) -> Result<Outcome, CliError> {
+    match command {
         Command::Init(args) => commands::init::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Watchdog(args) => commands::run::watchdog(args),
@@ -71,6 +94,5 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::run(*args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Import(args) => commands::import::run(args),
-    };
-    exit::report(result)
+    }
 }

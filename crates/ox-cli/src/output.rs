@@ -6,16 +6,30 @@ use ox_core::{CoreError, OX_DIR_ENV, Project};
 
 use crate::CliError;
 
-/// `--format` values for commands that print rows.
+/// `--format` values: the one output-format enum of the CLI. A command that prints only
+/// some of them declares its `--format` with [`Format::only`], so clap rejects the others
+/// with the list of the ones it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
     Json,
     Csv,
     Md,
+    Latex,
 }
 
 impl Format {
+    /// A `--format` parser that accepts only `allowed`.
+    pub fn only(
+        allowed: &'static [Format],
+    ) -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::ValueEnum;
+        use clap::builder::TypedValueParser;
+        let values = allowed.iter().filter_map(ValueEnum::to_possible_value);
+        clap::builder::PossibleValuesParser::new(values)
+            .map(|name: String| Format::from_str(&name, true).unwrap_or(Format::Table))
+    }
+
     /// The format to use: the one asked for, else a table (also when piped, so that
     /// `ox ls | head` shows what the terminal shows).
     pub fn or_default(f: Option<Format>) -> Format {
@@ -53,8 +67,33 @@ pub fn open_catalog() -> Result<ox_store::Catalog, CliError> {
     let project = find_project()?;
     let catalog =
         ox_store::Catalog::open_with_progress(&project, refresh_progress()).map_err(store_error)?;
+    if let Some(healed) = catalog.healed() {
+        eprintln!("warning: {healed}");
+    }
     print_refresh_warnings(catalog.last_refresh());
     Ok(catalog)
+}
+
+/// Whether a command failed because the catalog itself is damaged (pages that only show up
+/// as malformed once a command reads them): then the catalog is rebuilt and the command run
+/// again.
+pub fn is_damaged_catalog(e: &CliError) -> bool {
+    e.error
+        .chain()
+        .filter_map(|c| c.downcast_ref::<ox_store::StoreError>())
+        .any(ox_store::StoreError::is_damaged_catalog)
+}
+
+/// Rebuilds the catalog from the files, saying why in one warning line.
+pub fn rebuild_damaged_catalog(e: &CliError) -> Result<(), CliError> {
+    let project = find_project()?;
+    let catalog = ox_store::Catalog::rebuild(&project, refresh_progress()).map_err(store_error)?;
+    eprintln!(
+        "warning: the catalog {} was unusable ({}); rebuilt it from the run files",
+        catalog.location(),
+        crate::exit::error_chain(&e.error)
+    );
+    Ok(())
 }
 
 /// Prints refresh warnings on stderr (the first few, then a count).
@@ -86,9 +125,20 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
             };
             CliError::usage(e).hint(hint)
         }
-        StoreError::AmbiguousRun { .. } => {
-            CliError::usage(e).hint("use more characters of the id, or study/name")
+        StoreError::AmbiguousRun {
+            same_study_and_name,
+            ..
+        } => {
+            let hint = if same_study_and_name {
+                "these runs share their study and name: name one by its id (or 4+ of its first characters)"
+            } else {
+                "use more characters of the id, or study/name"
+            };
+            CliError::usage(e).hint(hint)
         }
+        StoreError::PrefixTooShort { .. } => CliError::usage(e).hint(
+            "give at least 4 characters of the id (`ox ls` shows ids), or the run's name or study/name",
+        ),
         StoreError::Query(ref q) => {
             let hint = q
                 .hint
@@ -101,6 +151,29 @@ pub fn store_error(e: ox_store::StoreError) -> CliError {
         }
         other => CliError::failed(other),
     }
+}
+
+/// [`store_error`] for a run reference, except that a run directory the catalog leaves out
+/// because it cannot be read is named with its problem (exit 1) instead of "no run matches".
+pub fn run_error(
+    catalog: &ox_store::Catalog,
+    reference: &str,
+    e: ox_store::StoreError,
+) -> CliError {
+    if let ox_store::StoreError::NoSuchRun { .. } = e
+        && let Ok(Some((id, problem, files))) = catalog.broken_run(reference)
+    {
+        let files = if files.is_empty() {
+            String::new()
+        } else {
+            format!(" (its files: {})", files.join(", "))
+        };
+        return CliError::failed(anyhow::anyhow!("run {id} cannot be read: {problem}{files}"))
+            .hint(format!(
+                "restore or fix its run.json, then run `ox reindex {id}`; or delete the run's files"
+            ));
+    }
+    store_error(e)
 }
 
 /// Splits comma-separated `--columns` values.

@@ -63,7 +63,8 @@ impl<'a> From<&'a RunView> for RunJson<'a> {
 }
 
 /// Columns shown when none are asked for: identity, status, duration, the params that vary
-/// among `views`, then `metric_columns` (or, when empty, up to four metrics the runs share).
+/// among `views` (most informative first, see [`ranked_params`]), then `metric_columns` (or,
+/// when empty, up to four metrics the runs share). [`fit_columns`] cuts them to the terminal.
 pub fn default_columns(views: &[RunView], metric_columns: &[String]) -> Vec<String> {
     let mut cols: Vec<String> = ["id", "name", "study", "status", "duration"]
         .map(String::from)
@@ -73,7 +74,7 @@ pub fn default_columns(views: &[RunView], metric_columns: &[String]) -> Vec<Stri
         cols.retain(|c| c != "study");
     }
     cols.extend(
-        varying_params(views)
+        ranked_params(views)
             .into_iter()
             .map(|k| format!("params.{k}")),
     );
@@ -116,6 +117,157 @@ pub fn varying_params(views: &[RunView]) -> Vec<String> {
         .filter(|(_, (count, values))| values.len() > 1 || *count < views.len())
         .map(|(k, _)| k)
         .collect()
+}
+
+/// [`varying_params`], most informative first: params every run has before those only some
+/// have, then the axes of a sweep (few distinct values: `lr`, `optimizer`) before params
+/// that take many values; text params whose every value is different (paths, ids,
+/// timestamps: they name runs rather than explain them) come last.
+pub fn ranked_params(views: &[RunView]) -> Vec<String> {
+    const DISTINCT_CAP: usize = 64;
+    let varying: BTreeSet<String> = varying_params(views).into_iter().collect();
+    // Per key: runs having it, distinct values (up to the cap), whether all are numbers.
+    let mut seen: BTreeMap<String, (usize, BTreeSet<String>, bool)> = BTreeMap::new();
+    for v in views {
+        for (k, val) in flatten_params(&v.run.params) {
+            if !varying.contains(&k) {
+                continue;
+            }
+            let (count, values, numeric) = seen.entry(k).or_insert((0, BTreeSet::new(), true));
+            *count += 1;
+            *numeric &= val.is_number();
+            if values.len() < DISTINCT_CAP {
+                values.insert(val.to_string());
+            }
+        }
+    }
+    let mut ranked: Vec<(bool, usize, usize, String)> = seen
+        .into_iter()
+        .map(|(k, (count, values, numeric))| {
+            let names_runs = !numeric && count > 2 && values.len() == count.min(DISTINCT_CAP);
+            (names_runs, count, values.len(), k)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    ranked.into_iter().map(|(_, _, _, k)| k).collect()
+}
+
+/// Text cells and titles longer than this are shortened with an ellipsis in tables (never in
+/// CSV or JSON).
+pub const MAX_CELL_CHARS: usize = 28;
+
+/// The width tables are fitted to: `COLUMNS` when set, else the terminal's (stdout, then
+/// stderr), else 160.
+pub fn terminal_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 20)
+    {
+        return n;
+    }
+    for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        let mut size = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we pass; `fd` is open.
+        let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+        if ok && size.ws_col >= 20 {
+            return usize::from(size.ws_col);
+        }
+    }
+    160
+}
+
+/// Default `columns` cut to `width` characters for a text table: identity and status stay,
+/// metrics stay (at least the first), then params in the given order while they fit. Returns
+/// the columns to show and the params left out. Other formats get every column.
+pub fn fit_columns(
+    views: &[RunView],
+    columns: Vec<String>,
+    format: Format,
+    width: usize,
+) -> (Vec<String>, Vec<String>) {
+    if format != Format::Table {
+        return (columns, Vec::new());
+    }
+    // Widths from a sample of the rows: every cell is capped at MAX_CELL_CHARS anyway.
+    let step = (views.len() / 1000).max(1);
+    let sample: Vec<&RunView> = views.iter().step_by(step).collect();
+    let id_len = short_id_len(views);
+    let width_of = |col: &str| -> usize {
+        let title = col
+            .strip_prefix("params.")
+            .or_else(|| col.strip_prefix("metrics."))
+            .unwrap_or(col)
+            .chars()
+            .count();
+        sample
+            .iter()
+            .map(|v| cell(v, col, id_len, false).shown().chars().count())
+            .fold(title, usize::max)
+            .min(MAX_CELL_CHARS)
+            + 2
+    };
+    let (params, mut fixed): (Vec<String>, Vec<String>) =
+        columns.into_iter().partition(|c| c.starts_with("params."));
+    let first_metric = fixed.iter().position(|c| c.starts_with("metrics."));
+    let mut used: usize = fixed.iter().map(|c| width_of(c)).sum();
+    // Metrics beyond the first go before identity does.
+    while used > width
+        && let Some(last) = fixed.last()
+        && last.starts_with("metrics.")
+        && first_metric.is_some_and(|f| fixed.len() > f + 1)
+    {
+        used -= width_of(last);
+        fixed.pop();
+    }
+    let mut shown_params = Vec::new();
+    let mut hidden = Vec::new();
+    for p in params {
+        let w = width_of(&p);
+        if used + w <= width + 2 {
+            used += w;
+            shown_params.push(p);
+        } else {
+            hidden.push(p.trim_start_matches("params.").to_string());
+        }
+    }
+    let at = first_metric.unwrap_or(fixed.len()).min(fixed.len());
+    let mut out: Vec<String> = fixed[..at].to_vec();
+    out.extend(shown_params);
+    out.extend(fixed[at..].iter().cloned());
+    (out, hidden)
+}
+
+/// The note under a table whose default columns left params out.
+pub fn hidden_params_note(hidden: &[String]) -> Option<String> {
+    const NAMED: usize = 5;
+    if hidden.is_empty() {
+        return None;
+    }
+    let mut names = hidden
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if hidden.len() > NAMED {
+        names.push_str(", …");
+    }
+    Some(format!(
+        "+{} more param{} ({names}): name them with --columns, or use --format csv/json",
+        hidden.len(),
+        if hidden.len() == 1 { "" } else { "s" }
+    ))
 }
 
 /// A human duration: `850ms`, `12.3s`, `4m05s`, `2h03m`.
@@ -171,6 +323,25 @@ fn header(columns: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// One cell of a runs table: ids cut to `id_len`; durations and times made readable unless
+/// `exact` (CSV).
+fn cell(v: &RunView, c: &str, id_len: usize, exact: bool) -> Cell {
+    match c {
+        "id" => Cell::Text(v.run.id.as_str().chars().take(id_len).collect()),
+        "duration" if !exact => v.duration_s.map(format_duration).into(),
+        "tags" => Cell::Text(v.run.tags.join(",")),
+        "created" | "started" | "ended" if !exact => match v.value(c) {
+            Some(FieldValue::Text(t)) => Cell::Text(t.get(..19).unwrap_or(&t).replace('T', " ")),
+            _ => Cell::Empty,
+        },
+        _ => match v.value(c) {
+            Some(FieldValue::Num(n)) => Cell::Num(n),
+            Some(FieldValue::Text(t)) => Cell::Text(t),
+            None => Cell::Empty,
+        },
+    }
+}
+
 /// Builds the table of `views` with the given column keys (as for [`RunView::value`]).
 pub fn runs_table(views: &[RunView], columns: &[String], full_ids: bool) -> Table {
     let id_len = if full_ids {
@@ -183,22 +354,7 @@ pub fn runs_table(views: &[RunView], columns: &[String], full_ids: bool) -> Tabl
     for v in views {
         let row = columns
             .iter()
-            .map(|c| match c.as_str() {
-                "id" => Cell::Text(v.run.id.as_str().chars().take(id_len).collect()),
-                "duration" if !full_ids => v.duration_s.map(format_duration).into(),
-                "tags" => Cell::Text(v.run.tags.join(",")),
-                "created" | "started" | "ended" if !full_ids => match v.value(c) {
-                    Some(FieldValue::Text(t)) => {
-                        Cell::Text(t.get(..19).unwrap_or(&t).replace('T', " "))
-                    }
-                    _ => Cell::Empty,
-                },
-                _ => match v.value(c) {
-                    Some(FieldValue::Num(n)) => Cell::Num(n),
-                    Some(FieldValue::Text(t)) => Cell::Text(t),
-                    None => Cell::Empty,
-                },
-            })
+            .map(|c| cell(v, c, id_len, full_ids))
             .collect();
         table.push(row);
     }
@@ -221,9 +377,14 @@ pub fn print_runs(
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        Format::Table => write!(out, "{}", runs_table(views, columns, false).to_text())?,
+        Format::Table => write!(
+            out,
+            "{}",
+            runs_table(views, columns, false).to_text_within(MAX_CELL_CHARS)
+        )?,
         Format::Csv => write!(out, "{}", runs_table(views, columns, true).to_csv())?,
         Format::Md => write!(out, "{}", runs_table(views, columns, false).to_markdown())?,
+        Format::Latex => write!(out, "{}", runs_table(views, columns, false).to_latex())?,
     }
     out.flush()
 }
@@ -262,6 +423,71 @@ mod tests {
         ];
         assert_eq!(varying_params(&views), ["extra", "lr", "opt.name"]);
         assert!(varying_params(&views[..1]).is_empty());
+    }
+
+    fn view_with(id: &str, params: serde_json::Value) -> RunView {
+        let mut run = Run::new(
+            ox_core::RunId::parse(id).expect("valid id"),
+            ox_core::Status::Completed,
+        );
+        run.params = params.as_object().cloned().unwrap_or_default();
+        RunView {
+            run,
+            duration_s: Some(1.0),
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn sweep_axes_rank_before_per_run_values_and_run_names_last() {
+        let views: Vec<RunView> = (0..6)
+            .map(|i| {
+                let lr = [0.1, 0.2, 0.3][i % 3];
+                let opt = ["adam", "sgd"][i % 2];
+                let partial = if i < 3 { 1 } else { 2 };
+                view_with(
+                    &format!("01aaaaaaa{i}"),
+                    serde_json::json!({
+                        "seed": i, "lr": lr, "out": format!("/runs/{i}"),
+                        "opt": opt, "flag": i == 0, "partial": partial,
+                    }),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ranked_params(&views),
+            ["flag", "opt", "partial", "lr", "seed", "out"]
+        );
+    }
+
+    #[test]
+    fn default_columns_fit_the_width_and_say_what_was_left_out() {
+        let views: Vec<RunView> = (0..4)
+            .map(|i| {
+                let mut params = serde_json::Map::new();
+                for k in 0..30 {
+                    params.insert(format!("param_{k:02}"), (i * (k + 1)).into());
+                }
+                view_with(&format!("01aaaaaaa{i}"), serde_json::Value::Object(params))
+            })
+            .collect();
+        let columns = default_columns(&views, &[]);
+        assert_eq!(columns.len(), 4 + 30);
+        let (shown, hidden) = fit_columns(&views, columns.clone(), Format::Table, 80);
+        let text = runs_table(&views, &shown, false).to_text_within(MAX_CELL_CHARS);
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.lines().any(|l| l.chars().count() > 70), "{text}");
+        assert_eq!(shown.len() - 4 + hidden.len(), 30);
+        assert_eq!(&shown[..4], ["id", "name", "status", "duration"]);
+        assert!(
+            hidden_params_note(&hidden)
+                .is_some_and(|n| n.starts_with(&format!("+{} more params", hidden.len())))
+        );
+        // Other formats keep every column.
+        assert_eq!(
+            fit_columns(&views, columns.clone(), Format::Csv, 80).0,
+            columns
+        );
     }
 
     #[test]

@@ -32,18 +32,18 @@ fn corpus_imports_once_and_reimport_updates() {
     let out = p.ox(&["import", &arg]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("imported 31, updated 0, failed 0"),
+        stderr(&out).contains("imported 38, updated 0, failed 0"),
         "{}",
         stderr(&out)
     );
     let again = p.ox(&["import", &arg]);
     assert!(
-        stderr(&again).contains("imported 0, updated 31, failed 0"),
+        stderr(&again).contains("imported 0, updated 38, failed 0"),
         "{}",
         stderr(&again)
     );
     let runs = json_rows(&p, &["ls", "--format", "json"]);
-    assert_eq!(runs.len(), 31);
+    assert_eq!(runs.len(), 38);
 
     // Names with slashes reach the query language through backticks.
     let rows = json_rows(
@@ -172,4 +172,65 @@ fn a_reimported_source_shows_its_new_data_without_reindex() {
         after[0]["metrics"]
     );
     assert_eq!(after[0]["metrics"]["loss"]["last"], 0.25);
+}
+
+#[test]
+fn unknown_files_named_on_the_command_line_are_not_recognized_exit_one() {
+    let c = ox_test_support::corpora();
+    let p = project();
+    let sbatch = c.join("slurm/seed-sweep/job_array.sbatch");
+    let requirements =
+        c.join("edge/wandb/offline-run-20261204_202802-lgx5hpgx/files/requirements.txt");
+    let damaged = c.join("edge/mlflow/damaged.db");
+    let out = p.ox(&[
+        "import",
+        sbatch.to_str().unwrap(),
+        requirements.to_str().unwrap(),
+        damaged.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("imported 0, updated 0, failed 3"), "{err}");
+    assert_eq!(err.matches("not recognized").count(), 2, "{err}");
+    assert!(err.contains("database disk image is malformed"), "{err}");
+    assert!(!err.contains("without MLflow's tables"), "{err}");
+    assert!(json_rows(&p, &["ls", "--format", "json"]).is_empty());
+}
+
+#[test]
+fn reimporting_from_a_moved_folder_updates_the_runs_it_made() {
+    let c = ox_test_support::corpora();
+    let p = project();
+    let first = p.root().join("first");
+    let moved = p.root().join("moved/again");
+    for dir in [&first, &moved] {
+        std::fs::create_dir_all(dir.join("tb")).unwrap();
+        for src in [
+            c.join("edge/tensorboard/tf_summary_write"),
+            c.join("edge/inspect/logs"),
+        ] {
+            for entry in std::fs::read_dir(&src).unwrap() {
+                let f = entry.unwrap().path();
+                let to = if f.to_string_lossy().contains("tfevents") {
+                    dir.join("tb").join(f.file_name().unwrap())
+                } else {
+                    dir.join(f.file_name().unwrap())
+                };
+                std::fs::copy(&f, to).unwrap();
+            }
+        }
+    }
+    let out = p.ox(&["import", first.to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("imported 3, updated 0, failed 0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.ox(&["import", moved.to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("imported 0, updated 3, failed 0"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json_rows(&p, &["ls", "--format", "json"]).len(), 3);
 }

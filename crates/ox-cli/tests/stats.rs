@@ -219,9 +219,15 @@ fn stats_text_csv_md_latex_and_usage_errors() {
     .unwrap();
     assert_eq!(j["best"], json!({"lr": 0.03}));
     assert_eq!(j["mode_source"], "flag");
+    // A metric no run has is named as such, before any question of direction.
     let unknown = p.ox(&["stats", "--metric", "tokens"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("--mode"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("no selected run has metric 'tokens'")
+            && stderr(&unknown).contains("metrics of the selected runs: acc, loss"),
+        "{}",
+        stderr(&unknown)
+    );
     let missing = p.ox(&["stats", "--metric", "nope", "--mode", "min"]);
     assert_eq!(missing.status.code(), Some(2));
     // --where selects runs with the query language.

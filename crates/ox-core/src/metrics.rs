@@ -89,6 +89,45 @@ fn parse_json_line(line: &str) -> Result<MetricLine<'_>, String> {
 /// Rewrites bare `NaN` / `Infinity` / `-Infinity` tokens (outside strings) into placeholder
 /// strings that the line visitor turns back into floats.
 fn replace_nonfinite_tokens(line: &str) -> Cow<'_, str> {
+    replace_tokens(
+        line,
+        [
+            "\"\\u0000ox:NaN\"",
+            "\"\\u0000ox:+Inf\"",
+            "\"\\u0000ox:-Inf\"",
+        ],
+    )
+}
+
+/// Makes JSON written by Python's `json` module (which writes bare `NaN`, `Infinity` and
+/// `-Infinity` tokens for non-finite floats) parseable by a strict JSON parser: each such
+/// token outside a string becomes the JSON string `"NaN"`, `"Infinity"` or `"-Infinity"`.
+/// Read such values back with [`json_number`].
+pub fn nonfinite_tokens_as_strings(text: &str) -> Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return Cow::Borrowed(text);
+    }
+    replace_tokens(text, ["\"NaN\"", "\"Infinity\"", "\"-Infinity\""])
+}
+
+/// A JSON value as a number: numbers as they are, and the strings `"NaN"`, `"Infinity"`,
+/// `"-Infinity"` (see [`nonfinite_tokens_as_strings`]) as the non-finite floats.
+pub fn json_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Replaces the bare tokens `NaN`, `Infinity`, `-Infinity` (outside strings) by the given
+/// JSON texts, in that order.
+fn replace_tokens<'a>(line: &'a str, replacements: [&str; 3]) -> Cow<'a, str> {
     let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len() + 16);
     let mut in_string = false;
@@ -109,27 +148,24 @@ fn replace_nonfinite_tokens(line: &str) -> Cow<'_, str> {
             i += 1;
             continue;
         }
-        let rest = &line[i..];
+        // Bytes, not `&line[i..]`: outside strings, invalid input may hold non-ASCII.
+        let rest = bytes.get(i..).unwrap_or_default();
         let token = if b == b'"' {
             in_string = true;
             None
-        } else if rest.starts_with("NaN") {
-            Some((3, NAN_TOKEN))
-        } else if rest.starts_with("Infinity") {
-            Some((8, POS_INF_TOKEN))
-        } else if rest.starts_with("-Infinity") {
-            Some((9, NEG_INF_TOKEN))
+        } else if rest.starts_with(b"NaN") {
+            Some((3, replacements[0]))
+        } else if rest.starts_with(b"Infinity") {
+            Some((8, replacements[1]))
+        } else if rest.starts_with(b"-Infinity") {
+            Some((9, replacements[2]))
         } else {
             None
         };
         match token {
-            Some((len, placeholder)) => {
+            Some((len, replacement)) => {
                 out.push_str(&line[copied..i]);
-                // The placeholder goes in as a JSON escape: raw control characters are not
-                // allowed inside JSON strings.
-                out.push_str("\"\\u0000");
-                out.push_str(&placeholder[1..]);
-                out.push('"');
+                out.push_str(replacement);
                 i += len;
                 copied = i;
                 changed = true;
@@ -462,7 +498,7 @@ impl MetricsFileReader {
                     }
                 }
             }
-            LineKind::Params(p) => out.params.extend(p.clone()),
+            LineKind::Params(p) => crate::deep_merge(&mut out.params, p),
             LineKind::Other => {}
         };
         let scan = Self::scan(path, 0, None, &mut push)?;
@@ -506,6 +542,24 @@ pub fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_nonfinite_tokens_become_strings_outside_strings_only() {
+        let text = r#"{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN -Infinity", "é": 1}"#;
+        let fixed = nonfinite_tokens_as_strings(text);
+        let v: Value = serde_json::from_str(&fixed).unwrap();
+        assert!(json_number(&v["a"]).unwrap().is_nan());
+        assert_eq!(json_number(&v["b"][0]), Some(f64::INFINITY));
+        assert_eq!(json_number(&v["b"][1]), Some(f64::NEG_INFINITY));
+        assert_eq!(v["s"], "NaN -Infinity");
+        assert_eq!(json_number(&v["é"]), Some(1.0));
+        assert!(matches!(
+            nonfinite_tokens_as_strings("{}"),
+            Cow::Borrowed(_)
+        ));
+        // Non-ASCII outside strings (invalid JSON) must not panic the scanner.
+        let _ = nonfinite_tokens_as_strings("{é NaN ü}");
+    }
 
     #[test]
     fn parses_metrics_with_reserved_fields() {

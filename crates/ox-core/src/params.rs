@@ -1,9 +1,24 @@
 //! Run parameters: typing `KEY=VALUE` strings like YAML scalars, nesting dotted keys, and
-//! flattening nested params back into dotted keys.
+//! flattening nested params back into dotted keys, and merging params deeply.
 
 use serde_json::{Map, Number, Value};
 
 use crate::CoreError;
+
+/// Merges `overlay` into `base` recursively: objects merge key by key, anything else in
+/// `overlay` replaces what `base` has. The one merge of params: declared params (`{"type":
+/// "params"}` lines, later lines winning) and a run's own params over them, whether the run
+/// is read while running (the catalog) or finished (the supervisor), so both show the same.
+pub fn deep_merge(base: &mut Map<String, Value>, overlay: &Map<String, Value>) {
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
 
 /// Types a command-line value like a YAML 1.2 scalar: integers, floats (`3e-4`, `.5`,
 /// `.inf`, `.nan`), booleans, `null`/`~`, and anything else as a string. A value in quotes
@@ -71,7 +86,8 @@ fn looks_like_float(s: &str) -> bool {
 
 /// Sets `value` at the dotted path `key` in `params`, creating nested objects on the way
 /// (`model.layers` → `{"model": {"layers": …}}`). Fails when a prefix of the path already
-/// holds a non-object value or a path segment is empty.
+/// holds a non-object value, when the key already holds nested params (`a` after `a.b`:
+/// setting it would silently drop `a.b`), or a path segment is empty.
 pub fn set_dotted(
     params: &mut Map<String, Value>,
     key: &str,
@@ -101,6 +117,16 @@ pub fn set_dotted(
                 )));
             }
         };
+    }
+    if let Some(Value::Object(nested)) = cur.get(*last)
+        && !nested.is_empty()
+        && !value.is_object()
+    {
+        let inner: Vec<String> = nested.keys().map(|k| format!("{key}.{k}")).collect();
+        return Err(bad(&format!(
+            "{key:?} already holds nested params ({}); setting it would drop them",
+            inner.join(", ")
+        )));
     }
     cur.insert((*last).to_string(), value);
     Ok(())
@@ -144,6 +170,20 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn deep_merge_merges_objects_and_replaces_the_rest() {
+        let mut base = json!({"a": {"x": 1, "y": {"z": 2}}, "b": [1], "c": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        let overlay = json!({"a": {"y": {"w": 3}, "x": {"now": "object"}}, "b": [2], "d": null});
+        deep_merge(&mut base, overlay.as_object().unwrap());
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": {"now": "object"}, "y": {"z": 2, "w": 3}}, "b": [2], "c": 1, "d": null})
+        );
+    }
+
+    #[test]
     fn values_are_typed_like_yaml() {
         assert_eq!(parse_param_value("12"), json!(12));
         assert_eq!(parse_param_value("-3"), json!(-3));
@@ -174,5 +214,14 @@ mod tests {
         assert!(set_param_spec(&mut p, "lr.x=1").is_err());
         assert!(set_param_spec(&mut p, "a..b=1").is_err());
         assert!(set_param_spec(&mut p, "novalue").is_err());
+        // A leaf over nested params is refused in either order (it used to drop model.*).
+        let e = set_param_spec(&mut p, "model=1").unwrap_err().to_string();
+        assert!(e.contains("model.act, model.layers"), "{e}");
+        let mut q = Map::new();
+        set_param_spec(&mut q, "a=1").unwrap();
+        assert!(set_param_spec(&mut q, "a.b=2").is_err());
+        // The same leaf twice: the last value wins.
+        set_param_spec(&mut q, "a=3").unwrap();
+        assert_eq!(q["a"], 3);
     }
 }

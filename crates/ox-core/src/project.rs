@@ -46,7 +46,8 @@ impl Project {
         Err(CoreError::NoProject { start: start_abs })
     }
 
-    /// Creates `dir/.ox` with its subdirectories (keeping whatever is already there).
+    /// Creates `dir/.ox` with its subdirectories and its `.gitignore` (keeping whatever is
+    /// already there, an edited `.gitignore` included).
     pub fn init(dir: &Path) -> Result<Self, CoreError> {
         let ox_dir =
             std::path::absolute(dir.join(".ox")).map_err(|e| CoreError::io("resolve", dir, e))?;
@@ -54,7 +55,21 @@ impl Project {
         for d in [project.runs_dir(), project.metrics_dir()] {
             fs_err::create_dir_all(&d).map_err(|e| CoreError::io("create directory", &d, e))?;
         }
+        let ignore = project.gitignore_path();
+        if !ignore.exists() {
+            write_atomic(&ignore, GITIGNORE.as_bytes())?;
+        }
         Ok(project)
+    }
+
+    /// `.ox/.gitignore`: keeps the catalog and other derived files out of git.
+    pub fn gitignore_path(&self) -> PathBuf {
+        self.ox_dir.join(".gitignore")
+    }
+    /// `.ox/reopened/`: one empty file per finished run reopened to log more
+    /// (`ox.init(resume=RUN_ID)`); a catalog refresh re-checks these runs' files.
+    pub fn reopened_dir(&self) -> PathBuf {
+        self.ox_dir.join("reopened")
     }
 
     /// The absolute `.ox` directory.
@@ -155,6 +170,17 @@ impl Project {
     }
 }
 
+/// What `ox init` writes to `.ox/.gitignore`: everything derived from the run files (the
+/// catalog, the copy of the Python client `ox run` offers, temporary files) is ignored;
+/// `runs/`, `metrics/`, `reopened/` and `config.toml` are the project's record.
+pub const GITIGNORE: &str = "\
+# Written by `ox init`. Derived files, rebuilt from runs/ and metrics/ when missing:
+ox.db
+ox.db-*
+python/
+.tmp-*
+";
+
 /// Parses the bytes of a `run.json` file.
 pub fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<Run, CoreError> {
     serde_json::from_slice(bytes).map_err(|e| CoreError::Json {
@@ -164,11 +190,15 @@ pub fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<Run, CoreError> {
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file beside it is written, synced
-/// and renamed over it.
+/// and renamed over it (mode 0644 less the umask).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    // Readable by others (subject to the umask) like any file a program writes: a temporary
+    // file's default 0600 would hide the project's records from the rest of a team.
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o644);
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
+        .permissions(mode)
         .tempfile_in(dir)
         .map_err(|e| CoreError::io("create temporary file in", dir, e))?;
     tmp.write_all(bytes)
@@ -201,6 +231,20 @@ mod tests {
             p
         );
         assert!(Project::discover(other.path(), Some(&other.path().join("nope"))).is_err());
+    }
+
+    #[test]
+    fn init_ignores_the_catalog_and_keeps_an_edited_gitignore() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Project::init(tmp.path()).unwrap();
+        let text = std::fs::read_to_string(p.gitignore_path()).unwrap();
+        assert!(text.lines().any(|l| l == "ox.db"), "{text}");
+        std::fs::write(p.gitignore_path(), "mine\n").unwrap();
+        Project::init(tmp.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(p.gitignore_path()).unwrap(),
+            "mine\n"
+        );
     }
 
     #[test]

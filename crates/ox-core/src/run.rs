@@ -218,6 +218,10 @@ pub struct Run {
     /// or the Python process for a standalone client run).
     #[serde(default)]
     pub pid: Option<u32>,
+    /// The start time of `pid` in clock ticks since boot (see [`crate::ProcessIdentity`]):
+    /// a reused pid is not the run's process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_start_ticks: Option<u64>,
     #[serde(default)]
     pub git: Option<GitInfo>,
     #[serde(default)]
@@ -233,6 +237,20 @@ pub struct Run {
 
 impl Run {
     /// A new run record with the given id, created now, in the default study.
+    /// The process that writes this run (`pid` + `pid_start_ticks`), when recorded.
+    pub fn process(&self) -> Option<crate::ProcessIdentity> {
+        self.pid.map(|pid| crate::ProcessIdentity {
+            pid,
+            start_ticks: self.pid_start_ticks,
+        })
+    }
+
+    /// Records the process that writes this run.
+    pub fn set_process(&mut self, process: crate::ProcessIdentity) {
+        self.pid = Some(process.pid);
+        self.pid_start_ticks = process.start_ticks;
+    }
+
     pub fn new(id: RunId, status: Status) -> Self {
         Run {
             id,
@@ -249,6 +267,7 @@ impl Run {
             cwd: None,
             host: None,
             pid: None,
+            pid_start_ticks: None,
             git: None,
             sweep: None,
             source: None,

@@ -13,7 +13,7 @@ pub enum ExecError {
         source: CoreError,
     },
     /// A file operation on one of the run's files failed.
-    #[error("run {run}: {op} {path}: {source}")]
+    #[error("run {run}: {op} {path}: {}", ox_core::io_reason(source))]
     Io {
         run: RunId,
         op: &'static str,

@@ -15,6 +15,7 @@ pub mod git;
 pub mod gpu;
 pub mod output;
 pub mod procfs;
+pub mod python_client;
 pub mod record;
 pub mod sampler;
 pub mod seams;

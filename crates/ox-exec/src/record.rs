@@ -21,19 +21,6 @@ pub fn final_status(exit: &ExitInfo, interrupted: bool) -> Status {
     }
 }
 
-/// Merges `overlay` into `base` recursively: objects merge key by key, anything else in
-/// `overlay` replaces what `base` has.
-pub fn deep_merge(base: &mut Map<String, Value>, overlay: &Map<String, Value>) {
-    for (k, v) in overlay {
-        match (base.get_mut(k), v) {
-            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
-            _ => {
-                base.insert(k.clone(), v.clone());
-            }
-        }
-    }
-}
-
 /// The params declared in `{"type": "params", ...}` lines of a metrics file, later lines
 /// winning. A missing or unreadable file declares none. Streams the file and parses only
 /// lines that mention `params`, so a run with gigabytes of metrics still ends quickly.
@@ -59,7 +46,7 @@ pub fn declared_params(metrics_path: &Path) -> Map<String, Value> {
             && let Ok(line) = ox_core::parse_metric_line(text)
             && let ox_core::LineKind::Params(p) = &line.kind
         {
-            deep_merge(&mut out, p);
+            ox_core::deep_merge(&mut out, p);
         }
     }
     out
@@ -82,7 +69,7 @@ pub fn finish(
         run.extra.insert("signal".into(), Value::from(sig));
     }
     let mut params = declared;
-    deep_merge(&mut params, &run.params);
+    ox_core::deep_merge(&mut params, &run.params);
     run.params = params;
     let peak_rss = match (peaks.rss_bytes, exit.max_rss_bytes) {
         (Some(a), Some(b)) => Some(a.max(b)),

@@ -235,6 +235,10 @@ mod tests {
                 v.first().cloned().unwrap_or_default()
             }
         }
+        fn stat(&self, pid: u32) -> Option<ProcStat> {
+            let v = self.0.lock().unwrap();
+            v.first()?.iter().find(|p| p.pid == pid).copied()
+        }
     }
 
     struct FakeGpu(Vec<Option<u64>>);

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ox_core::{Project, Run, RunId, Status};
+use ox_core::{ProcessIdentity, Project, Run, RunId, Status};
 use serde_json::{Map, Value};
 
 use crate::executor::{CommandSpec, EnvChanges, Executor, ExitInfo, LocalExecutor, ProcessGroup};
@@ -23,7 +23,7 @@ use crate::output::{LineObserver, LineSink, Stream, pump};
 use crate::procfs::{LinuxProcTable, ProcessTable};
 use crate::sampler::{DEFAULT_INTERVAL, Peaks, SamplerThread, TreeSampler};
 use crate::seams::{Clock, IdSource, SystemClock, UlidIds};
-use crate::{ExecError, git, procfs, record};
+use crate::{ExecError, git, record};
 
 /// Default time a stopped command gets between the forwarded signal and SIGKILL.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
@@ -80,6 +80,9 @@ pub struct Supervisor {
     pub handle_signals: bool,
     pub process_table: TableFactory,
     pub gpu: GpuFactory,
+    /// Offer the Python client that ships in the binary at the end of the command's
+    /// `PYTHONPATH` (see [`crate::python_client`]); an installed client still wins.
+    pub offer_python_client: bool,
 }
 
 impl Default for Supervisor {
@@ -94,6 +97,7 @@ impl Default for Supervisor {
             handle_signals: true,
             process_table: Box::new(|| Box::new(LinuxProcTable::default())),
             gpu: Arc::new(crate::gpu::detect),
+            offer_python_client: true,
         }
     }
 }
@@ -117,6 +121,10 @@ pub struct PreparedRun<'a> {
     signals: Option<signal_hook::iterator::Signals>,
     env: Vec<(String, String)>,
     before_finish: Option<Box<dyn FnOnce() + Send>>,
+    /// Where the bundled Python client was written (appended to `PYTHONPATH`).
+    python_client: Option<PathBuf>,
+    /// Why the client could not be offered, for the outcome's warnings.
+    python_client_warning: Option<String>,
 }
 
 impl Supervisor {
@@ -168,12 +176,7 @@ impl Supervisor {
         run.host = hostname::get()
             .ok()
             .map(|h| h.to_string_lossy().into_owned());
-        let me = std::process::id();
-        run.pid = Some(me);
-        if let Some(ticks) = procfs::start_ticks(me) {
-            run.extra
-                .insert("pid_start_ticks".into(), Value::from(ticks));
-        }
+        run.set_process(ProcessIdentity::current());
         run.git = git::git_info(&req.cwd);
         run.sweep = req.sweep.map(Value::String);
         if let Some(parent) = req.parent {
@@ -196,6 +199,17 @@ impl Supervisor {
                     .map(drop)
             })
             .map_err(|source| io_error(&id, "create", &metrics, source))?;
+        let (python_client, python_client_warning) = if self.offer_python_client {
+            match crate::python_client::offer(project) {
+                Ok(dir) => (Some(dir), None),
+                Err(e) => (
+                    None,
+                    Some(format!("the bundled Python client is not offered ({e})")),
+                ),
+            }
+        } else {
+            (None, None)
+        };
         Ok(PreparedRun {
             sup: self,
             project: project.clone(),
@@ -203,6 +217,8 @@ impl Supervisor {
             signals,
             env: req.env,
             before_finish: None,
+            python_client,
+            python_client_warning,
         })
     }
 }
@@ -239,17 +255,26 @@ impl PreparedRun<'_> {
         let p = &self.project;
         let id = &self.run.id;
         let params = serde_json::to_string(&self.run.params).unwrap_or_else(|_| "{}".into());
-        vec![
+        let mut env: EnvChanges = vec![
             ("OX_DIR".into(), Some(p.ox_dir().into())),
             ("OX_RUN_ID".into(), Some(id.as_str().into())),
             ("OX_METRICS_FILE".into(), Some(p.metrics_path(id).into())),
             ("OX_STUDY".into(), Some(self.run.study.clone().into())),
             ("OX_RUN_NAME".into(), self.run.name.clone().map(Into::into)),
             ("OX_PARAMS".into(), Some(params.into())),
-        ]
-        .into_iter()
-        .chain(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))))
-        .collect()
+        ];
+        if let Some(dir) = &self.python_client {
+            let existing = std::env::var_os("PYTHONPATH");
+            env.push((
+                "PYTHONPATH".into(),
+                Some(crate::python_client::append_to_path(
+                    existing.as_deref(),
+                    dir,
+                )),
+            ));
+        }
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))));
+        env
     }
 
     /// Runs the command to its end and writes the final record. `observer` sees every line
@@ -294,7 +319,7 @@ impl PreparedRun<'_> {
             Err(source) => return Err(self.spawn_failed(&sink, source)),
         };
         let epoch = Instant::now();
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = self.python_client_warning.take().into_iter().collect();
         let group = process.group();
         let (stdout, stderr) = process.take_output();
         let (done_tx, done_rx) = mpsc::channel::<()>();

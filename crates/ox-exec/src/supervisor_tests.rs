@@ -109,17 +109,21 @@ impl std::io::Write for Recorder {
 }
 
 struct OneProcessTable;
+const ONE_PROCESS: ProcStat = ProcStat {
+    pid: 4242,
+    ppid: 1,
+    pgrp: 4242,
+    state: b'R',
+    cpu_ticks: 5,
+    start_ticks: 7,
+    rss_pages: 10,
+};
 impl ProcessTable for OneProcessTable {
     fn snapshot(&mut self) -> Vec<ProcStat> {
-        vec![ProcStat {
-            pid: 4242,
-            ppid: 1,
-            pgrp: 4242,
-            state: b'R',
-            cpu_ticks: 5,
-            start_ticks: 7,
-            rss_pages: 10,
-        }]
+        vec![ONE_PROCESS]
+    }
+    fn stat(&self, pid: u32) -> Option<ProcStat> {
+        (pid == ONE_PROCESS.pid).then_some(ONE_PROCESS)
     }
 }
 
@@ -161,6 +165,7 @@ fn supervisor(
         } else {
             Arc::new(|| Box::new(NoGpu))
         },
+        offer_python_client: false,
     }
 }
 
@@ -216,7 +221,8 @@ fn completed_run_records_everything() {
     let early = project.read_run(&id).unwrap();
     assert_eq!(early.status, Status::Running);
     assert_eq!(early.pid, Some(std::process::id()));
-    assert!(early.extra["pid_start_ticks"].as_u64().unwrap() > 0);
+    assert!(early.pid_start_ticks.unwrap() > 0);
+    assert_eq!(early.process(), Some(ox_core::ProcessIdentity::current()));
     assert_eq!(std::fs::read(project.metrics_path(&id)).unwrap(), b"");
 
     let observer = |_s: Stream, line: &str| {

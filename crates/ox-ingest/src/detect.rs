@@ -186,13 +186,11 @@ fn detect_file(path: &Path, explicit: bool) -> Result<Option<(UnitKind, PathBuf)
         return Ok(Some((UnitKind::Wandb, path.to_path_buf())));
     }
     if head.starts_with(b"SQLite format 3\0") {
-        if mlflow::is_mlflow_sqlite(path) {
-            return Ok(Some((UnitKind::MlflowSqlite, path.to_path_buf())));
-        }
-        return if explicit {
-            Err("an SQLite database without MLflow's tables".into())
-        } else {
-            Ok(None)
+        return match mlflow::is_mlflow_sqlite(path) {
+            Ok(true) => Ok(Some((UnitKind::MlflowSqlite, path.to_path_buf()))),
+            Ok(false) if explicit => Err("an SQLite database without MLflow's tables".into()),
+            Err(diagnosis) if explicit => Err(format!("damaged SQLite database: {diagnosis}")),
+            Ok(false) | Err(_) => Ok(None),
         };
     }
     if ext == "eval" || (head.starts_with(b"PK\x03\x04") && zip_is_eval_log(path)) {
@@ -243,7 +241,7 @@ fn detect_file(path: &Path, explicit: bool) -> Result<Option<(UnitKind, PathBuf)
         };
     }
     let is_text = !head.contains(&0);
-    let text_name = (name.starts_with("slurm-") && ext == "out")
+    let text_name = text::is_slurm_output_name(&name)
         || (name.starts_with("log_")
             && ext == "txt"
             && text::is_disk_logger(&String::from_utf8_lossy(&head)));

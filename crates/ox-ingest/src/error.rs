@@ -4,7 +4,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// A file could not be read or written.
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path}: {}", ox_core::io_reason(source))]
     Io {
         op: &'static str,
         path: PathBuf,

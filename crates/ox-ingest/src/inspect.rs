@@ -6,12 +6,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use ox_core::Status;
+use ox_core::{Status, json_number, nonfinite_tokens_as_strings};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::parse_time;
-use crate::{ImportedRun, IngestError, SampleScore, Source, SourceKind, score_of};
+use crate::{ImportedRun, IngestError, SampleRecord, Source, SourceKind, score_of};
 
 /// The parts of an `EvalLog` (or of `header.json` / `_journal/start.json`) we read.
 #[derive(Debug, Deserialize)]
@@ -19,6 +19,9 @@ struct LogIn {
     #[serde(default)]
     status: Option<String>,
     eval: Map<String, Value>,
+    /// The solver plan; its `config` holds the generation settings the eval ran with.
+    #[serde(default)]
+    plan: Option<Value>,
     #[serde(default)]
     results: Option<Value>,
     #[serde(default)]
@@ -52,6 +55,14 @@ struct OutputIn {
     completion: Option<String>,
 }
 
+/// Parses inspect JSON (a `.json` log or a `.eval` member). inspect writes non-finite
+/// floats (a `NaN` score) as Python's `json` does, as bare `NaN`/`Infinity` tokens: they are
+/// read as the strings `"NaN"`/`"Infinity"`/`"-Infinity"` that [`json_number`] reads back.
+fn from_inspect_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    serde_json::from_str(&nonfinite_tokens_as_strings(text)).map_err(|e| e.to_string())
+}
+
 /// Largest member we inflate (a guard against zip bombs).
 const MAX_MEMBER_BYTES: u64 = 1 << 31;
 
@@ -79,7 +90,7 @@ pub(crate) fn parse_path(path: &Path) -> Result<ImportedRun, IngestError> {
 
 /// Parses a `.json` log's bytes.
 pub(crate) fn parse_json_log(path: &Path, bytes: &[u8]) -> Result<ImportedRun, IngestError> {
-    let mut log: LogIn = serde_json::from_slice(bytes)
+    let mut log: LogIn = from_inspect_json(bytes)
         .map_err(|e| IngestError::invalid(path, format!("not an inspect log: {e}")))?;
     let samples = log.samples.take().unwrap_or_default();
     build_run(path, log, samples, Vec::new())
@@ -91,11 +102,11 @@ fn parse_eval_zip(path: &Path) -> Result<ImportedRun, IngestError> {
         .map_err(|e| IngestError::invalid(path, format!("not a readable .eval (ZIP) file: {e}")))?;
     let mut warnings = Vec::new();
     let log: LogIn = match read_member(&mut zip, path, "header.json")? {
-        Some(bytes) => serde_json::from_slice(&bytes)
+        Some(bytes) => from_inspect_json(&bytes)
             .map_err(|e| IngestError::invalid(path, format!("header.json: {e}")))?,
         None => match read_member(&mut zip, path, "_journal/start.json")? {
             Some(bytes) => {
-                let mut log: LogIn = serde_json::from_slice(&bytes)
+                let mut log: LogIn = from_inspect_json(&bytes)
                     .map_err(|e| IngestError::invalid(path, format!("_journal/start.json: {e}")))?;
                 // The eval never wrote its header: it was killed while running.
                 log.status = Some("started".into());
@@ -122,7 +133,7 @@ fn parse_eval_zip(path: &Path) -> Result<ImportedRun, IngestError> {
         let Some(bytes) = read_member(&mut zip, path, &name)? else {
             continue;
         };
-        match serde_json::from_slice::<SampleIn>(&bytes) {
+        match from_inspect_json::<SampleIn>(&bytes) {
             Ok(s) => samples.push(s),
             Err(e) => warnings.push(format!("{name}: {e}")),
         }
@@ -189,7 +200,7 @@ fn build_run(
             Status::Crashed
         }
     };
-    run.params = params_of(eval, task);
+    run.params = params_of(eval, log.plan.as_ref(), task);
     run.created = text("created").as_deref().and_then(parse_time);
     if let Some(stats) = &log.stats {
         run.started = stats
@@ -221,7 +232,7 @@ fn build_run(
                 continue;
             };
             for (metric, m) in metrics {
-                let value = m.get("value").and_then(Value::as_f64);
+                let value = m.get("value").and_then(json_number);
                 match reducer {
                     Some(r) => push(&format!("{name}/{r}/{metric}"), value),
                     None => push(&format!("{name}/{metric}"), value),
@@ -277,7 +288,45 @@ fn build_run(
     Ok(run)
 }
 
-fn params_of(eval: &Map<String, Value>, task: String) -> Map<String, Value> {
+/// Generation settings that say how the eval was run, not what it computed: left out of the
+/// params (connection limits, retries, timeouts, batching, caching).
+const OPERATIONAL_GENERATE_KEYS: [&str; 11] = [
+    "max_connections",
+    "adaptive_connections",
+    "max_retries",
+    "timeout",
+    "attempt_timeout",
+    "stream_idle_timeout",
+    "batch",
+    "cache",
+    "cache_prompt",
+    "extra_headers",
+    "fail_on_refusal",
+];
+
+/// The generation settings: the model's own (`eval.model_generate_config`) overridden by the
+/// eval's (`plan.config`, where `inspect eval --temperature …` puts them), without the
+/// operational keys and without unset (null) values.
+fn generate_config(eval: &Map<String, Value>, plan: Option<&Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for config in [
+        eval.get("model_generate_config"),
+        plan.and_then(|p| p.get("config")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_object)
+    {
+        for (k, v) in config {
+            if !v.is_null() && !OPERATIONAL_GENERATE_KEYS.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+fn params_of(eval: &Map<String, Value>, plan: Option<&Value>, task: String) -> Map<String, Value> {
     let mut params = Map::new();
     params.insert("task".into(), Value::String(task));
     let mut copy = |from: Option<&Value>, to: &str| {
@@ -307,12 +356,15 @@ fn params_of(eval: &Map<String, Value>, task: String) -> Map<String, Value> {
         eval.get("dataset").and_then(|d| d.get("samples")),
         "dataset_samples",
     );
-    copy(eval.get("model_generate_config"), "generate");
+    copy(
+        Some(&Value::Object(generate_config(eval, plan))),
+        "generate",
+    );
     copy(eval.get("task_args"), "task_args");
     params
 }
 
-fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleScore> {
+fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleRecord> {
     let mut out = Vec::new();
     for s in samples {
         let Some(scores) = s.scores else { continue };
@@ -325,7 +377,7 @@ fn sample_scores(samples: Vec<SampleIn>) -> Vec<SampleScore> {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             });
-            out.push(SampleScore {
+            out.push(SampleRecord {
                 id: s.id.clone(),
                 epoch: s.epoch,
                 scorer,

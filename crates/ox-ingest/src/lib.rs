@@ -23,7 +23,8 @@ mod write;
 
 pub use detect::{Discovery, ImportUnit, UnitKind, discover};
 pub use error::IngestError;
-pub use model::{ImportedRun, MetricTable, Point, SampleScore, Source, SourceKind, score_of};
+pub use model::{ImportedRun, MetricTable, Point, Source, SourceKind, score_of};
+pub use ox_core::SampleRecord;
 pub use patterns::{LineMetrics, LogPattern, LogPatterns};
 pub use pipeline::{default_threads, parse_units};
 pub use tfevents::{TfEventsReport, read_tfevents};

@@ -26,28 +26,24 @@ struct MlflowRun {
     tags: BTreeMap<String, String>,
 }
 
-/// The fields of a flat `meta.yaml` (`key: value` lines; quotes removed; `null` as none).
+/// The top-level fields of a `meta.yaml` (MLflow writes it with PyYAML's `safe_dump`), read
+/// with a YAML parser: scalars as text (a quoted `'110245998533986091'` as its digits),
+/// lists and maps as JSON text, `null` left out.
 fn read_meta_yaml(path: &Path) -> Result<BTreeMap<String, String>, IngestError> {
     let text = fs_err::read_to_string(path).map_err(|e| IngestError::io("read", path, e))?;
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        if line.starts_with([' ', '\t', '-', '#']) {
-            continue;
-        }
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = v
-            .strip_prefix('\'')
-            .and_then(|s| s.strip_suffix('\''))
-            .or_else(|| v.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
-            .unwrap_or(v);
-        if v != "null" && v != "~" {
-            out.insert(k.trim().to_string(), v.to_string());
-        }
-    }
-    Ok(out)
+    let fields: BTreeMap<String, Value> = serde_norway::from_str(&text)
+        .map_err(|e| IngestError::invalid(path, format!("not a YAML mapping: {e}")))?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let text = match v {
+                Value::Null => return None,
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Some((k, text))
+        })
+        .collect())
 }
 
 /// Whether `dir` is an MLflow file store root: some child directory has an experiment
@@ -182,17 +178,29 @@ pub(crate) fn import_file_store(root: &Path) -> Result<Vec<ImportedRun>, IngestE
     Ok(runs)
 }
 
-/// Whether a SQLite file has MLflow's tables.
-pub(crate) fn is_mlflow_sqlite(path: &Path) -> bool {
-    let Ok(conn) = open_read_only(path) else {
-        return false;
-    };
-    let count: rusqlite::Result<i64> = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('experiments', 'runs', 'metrics', 'params')",
-        [],
-        |r| r.get(0),
-    );
-    count.is_ok_and(|c| c == 4)
+/// Whether a SQLite file has MLflow's tables; `Err` with SQLite's own diagnosis ("database
+/// disk image is malformed", …) when the file cannot be read as a database.
+pub(crate) fn is_mlflow_sqlite(path: &Path) -> Result<bool, String> {
+    let conn = open_read_only(path).map_err(|e| e.to_string())?;
+    let count: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('experiments', 'runs', 'metrics', 'params')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    if count == 4 {
+        return Ok(true);
+    }
+    // Few tables may also mean a damaged schema page: let SQLite say which it is.
+    let check: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if check == "ok" {
+        Ok(false)
+    } else {
+        Err(format!("database disk image is malformed ({check})"))
+    }
 }
 
 fn open_read_only(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
@@ -347,19 +355,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn meta_yaml_reads_quoted_and_null_values() {
+    fn meta_yaml_reads_quoted_lists_and_null_values() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("meta.yaml");
         std::fs::write(
             &p,
-            "experiment_id: '12'\nname: x: y\nend_time: null\ntags: []\n  nested: 1\n",
+            "experiment_id: '12'\nname: 'it''s: \"a\" run'\nend_time: null\nstatus: 3\n\
+             tags:\n- a\n- b\nrun_name: >-\n  folded\n  name\n",
         )
         .unwrap();
         let m = read_meta_yaml(&p).unwrap();
         assert_eq!(m["experiment_id"], "12");
-        assert_eq!(m["name"], "x: y");
+        assert_eq!(m["name"], "it's: \"a\" run");
+        assert_eq!(m["status"], "3");
+        assert_eq!(m["tags"], r#"["a","b"]"#);
+        assert_eq!(m["run_name"], "folded name");
         assert!(!m.contains_key("end_time"));
-        assert!(!m.contains_key("nested"));
+        std::fs::write(&p, "a: [unclosed\n").unwrap();
+        assert!(read_meta_yaml(&p).is_err());
     }
 
     #[test]

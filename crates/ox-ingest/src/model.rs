@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use ox_core::Status;
+use ox_core::{SampleRecord, Status};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -140,21 +140,6 @@ impl MetricTable {
     }
 }
 
-/// One scored sample of an evaluation (a line of `runs/<id>/samples.jsonl`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SampleScore {
-    /// The sample id as the log has it (string or integer).
-    pub id: Value,
-    pub epoch: i64,
-    pub scorer: String,
-    /// The raw score value (`"C"`, `0.5`, `true`, a dict, …).
-    pub value: Value,
-    /// The value as a number (see [`score_of`]); null when it has none.
-    pub score: Option<f64>,
-    pub answer: Option<String>,
-    pub target: Value,
-}
-
 /// The numeric reading of a score value: `C`→1, `I`→0, `P`→0.5, `N`→0, numbers as they are,
 /// booleans as 1/0, anything else none.
 pub fn score_of(value: &Value) -> Option<f64> {
@@ -188,7 +173,7 @@ pub struct ImportedRun {
     /// Further `run.json` fields (for example `error`, `notes`, `mlflow`).
     pub extra: Map<String, Value>,
     pub metrics: MetricTable,
-    pub samples: Vec<SampleScore>,
+    pub samples: Vec<SampleRecord>,
     /// A console log of the run (a SLURM output file, W&B's `output.log`), copied to the
     /// run's `stdout.log`.
     pub console_log: Option<PathBuf>,

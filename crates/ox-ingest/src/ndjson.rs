@@ -184,7 +184,7 @@ fn metrics_line(line: &str, run: &mut ImportedRun, last_step: &mut Option<i64>) 
     };
     if parsed.kind != LineKind::Metrics {
         if let LineKind::Params(p) = parsed.kind {
-            run.params.extend(p);
+            ox_core::deep_merge(&mut run.params, &p);
         }
         return true;
     }

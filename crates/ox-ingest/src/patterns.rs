@@ -1,4 +1,4 @@
-//! User patterns for text logs, from `.ox/config.toml`:
+//! User patterns for text logs, from `.ox/config.toml` (its shape: `ox_core::ProjectConfig`):
 //!
 //! ```toml
 //! [[log_patterns]]
@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
+use ox_core::ProjectConfig;
 use regex::Regex;
-use serde::Deserialize;
 
 use crate::IngestError;
 
@@ -35,17 +35,6 @@ pub struct LineMetrics {
 #[derive(Debug, Clone, Default)]
 pub struct LogPatterns {
     patterns: Vec<LogPattern>,
-}
-
-#[derive(Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    log_patterns: Vec<PatternSpec>,
-}
-
-#[derive(Deserialize)]
-struct PatternSpec {
-    regex: String,
 }
 
 impl LogPattern {
@@ -80,19 +69,20 @@ impl LogPatterns {
         LogPatterns { patterns }
     }
 
-    /// Reads `[[log_patterns]]` from a config file; a missing file means no patterns.
+    /// Compiles the `[[log_patterns]]` of a config file (`ox_core::ProjectConfig`); a
+    /// missing file means no patterns.
     pub fn from_config_file(path: &Path) -> Result<Self, IngestError> {
-        let text = match fs_err::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(IngestError::io("read", path, e)),
-        };
-        Self::from_toml(&text).map_err(|reason| IngestError::invalid(path, reason))
+        let config = ProjectConfig::read(path)?;
+        Self::from_config(&config).map_err(|reason| IngestError::invalid(path, reason))
     }
 
     /// Parses `[[log_patterns]]` from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        let config: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        Self::from_config(&ProjectConfig::from_toml(text)?)
+    }
+
+    /// Compiles the patterns of a config.
+    pub fn from_config(config: &ProjectConfig) -> Result<Self, String> {
         let patterns = config
             .log_patterns
             .iter()

@@ -44,6 +44,17 @@ pub(crate) fn is_disk_logger(text: &str) -> bool {
     total > 0 && steps * 2 > total
 }
 
+/// Whether `name` is a SLURM job output's: `slurm-<job>.out` by default, or any `--output`
+/// name that starts with `slurm` followed by `-`, `_` or a space (`slurm 47.out`) and ends
+/// in `.out`.
+pub(crate) fn is_slurm_output_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".out")
+        && lower
+            .strip_prefix("slurm")
+            .is_some_and(|rest| rest.starts_with(['-', '_', ' ']))
+}
+
 /// When torchtune's DiskLogger opened its file: the Unix time in its default name
 /// `log_<int(time.time())>.txt` / `.jsonl` (a number before 2000 is not taken for one).
 pub(crate) fn disk_logger_start(path: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -72,7 +83,7 @@ pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<Importe
     let disk_logger = is_disk_logger(&text);
     let kind = if disk_logger {
         SourceKind::Torchtune
-    } else if file_name.starts_with("slurm-") {
+    } else if is_slurm_output_name(&file_name) {
         SourceKind::Slurm
     } else {
         SourceKind::Text
@@ -94,6 +105,15 @@ pub(crate) fn import_file(path: &Path, patterns: &LogPatterns) -> Result<Importe
         run.console_log = Some(path.to_path_buf());
     }
     parse_text(&text, patterns, &mut run);
+    // A text file of no known kind that holds no metric (a requirements.txt, a patch, a
+    // batch script) is not a log: importing it would make an empty run.
+    if kind == SourceKind::Text && run.metrics.is_empty() {
+        return Err(IngestError::invalid(
+            path,
+            "not recognized: no known format and no metric in it \
+             (for a log with its own line format, add a [[log_patterns]] entry to .ox/config.toml)",
+        ));
+    }
     Ok(run)
 }
 
@@ -189,7 +209,7 @@ pub(crate) fn parse_text(text: &str, patterns: &LogPatterns, run: &mut ImportedR
         }
     }
     if let Some(lines) = config_lines {
-        read_yaml_block(&lines, &mut run.params);
+        read_yaml_block(&lines, run);
     }
     apply_pairs(pair_lines, run);
 }
@@ -261,30 +281,14 @@ fn apply_pairs(lines: Vec<PairLine>, run: &mut ImportedRun) {
     }
 }
 
-/// Reads an indented `key: value` block (OmegaConf's YAML dump) into nested params.
-/// List items and anything it does not understand are skipped.
-fn read_yaml_block(lines: &[&str], params: &mut Map<String, Value>) {
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    for line in lines {
-        let indent = line.len() - line.trim_start().len();
-        let trimmed = line.trim();
-        if trimmed.starts_with('-') || trimmed.starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = trimmed.split_once(':') else {
-            continue;
-        };
-        while stack.last().is_some_and(|(i, _)| *i >= indent) {
-            stack.pop();
-        }
-        let key = key.trim();
-        let value = value.trim();
-        if value.is_empty() {
-            stack.push((indent, key.to_string()));
-            continue;
-        }
-        let path: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).chain([key]).collect();
-        let _ = set_dotted(params, &path.join("."), parse_param_value(value));
+/// Reads the resolved config (OmegaConf's YAML dump) into params: each top-level key,
+/// lists and nested maps kept as they are. A block that is not a YAML mapping is reported.
+fn read_yaml_block(lines: &[&str], run: &mut ImportedRun) {
+    match serde_norway::from_str::<Map<String, Value>>(&lines.join("\n")) {
+        Ok(config) => run.params.extend(config),
+        Err(e) => run
+            .warnings
+            .push(format!("the resolved config is not a YAML mapping: {e}")),
     }
 }
 
@@ -340,12 +344,13 @@ mod tests {
 
     #[test]
     fn resolved_config_becomes_nested_params() {
-        let text = "INFO:x:Running R with resolved config:\n\nbatch_size: 4\nmodel:\n  _component_: m.lora\n  lora_rank: 8\noptimizer:\n  lr: 0.0003\nseed: 0\n\nWriting logs to /x\n";
+        let text = "INFO:x:Running R with resolved config:\n\nbatch_size: 4\nmodel:\n  _component_: m.lora\n  lora_attn_modules:\n  - q_proj\n  - v_proj\n  lora_rank: 8\noptimizer:\n  lr: 0.0003\nseed: 0\ntag: 'a: b'\n\nWriting logs to /x\n";
         let run = parse(text);
         assert_eq!(
             Value::Object(run.params),
-            json!({"batch_size": 4, "model": {"_component_": "m.lora", "lora_rank": 8}, "optimizer": {"lr": 0.0003}, "seed": 0})
+            json!({"batch_size": 4, "model": {"_component_": "m.lora", "lora_attn_modules": ["q_proj", "v_proj"], "lora_rank": 8}, "optimizer": {"lr": 0.0003}, "seed": 0, "tag": "a: b"})
         );
+        assert!(run.warnings.is_empty());
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! TensorBoard event files (`events.out.tfevents.*`): TFRecord framing with masked CRC-32C,
 //! each record a `tensorboard.Event` protobuf. Scalars come as `simple_value` (tensorboardX,
-//! PyTorch) or as rank-0 tensors of the `scalars` plugin (`float_val`, `double_val`, or raw
-//! `tensor_content`: tensorboard's `Writer`, TF2). Everything else is skipped.
+//! PyTorch) or as rank-0 numeric tensors (`float_val`, `double_val`, or raw `tensor_content`)
+//! of the `scalars` plugin (tensorboard's `Writer`, TF2's `tf.summary.scalar`) or of no
+//! plugin (TF2's `tf.summary.write`). Tensors of other plugins and everything else are
+//! skipped.
 //!
-//! A directory's event files make one run. A truncated or corrupt record ends the read of
-//! that file: what came before is kept, with a warning.
+//! A directory's event files make one run, identified by its first event file's name and
+//! first record's time. A
+//! truncated or corrupt record ends the read of that file: what came before is kept, with a
+//! warning; a file torn before its first record is skipped, with a warning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -103,20 +107,18 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// Per-tag state: the metric id and whether the tag's plugin is `scalars` (writers may send
-/// the metadata only with a tag's first event).
-struct TagState {
-    metric: u32,
-    scalars_plugin: bool,
-}
-
 /// Turns Event records into metric points.
 #[derive(Default)]
 pub(crate) struct EventDecoder {
     pub metrics: MetricTable,
-    tags: HashMap<Box<[u8]>, TagState>,
+    /// Each tag's metric id.
+    tags: HashMap<Box<[u8]>, u32>,
+    /// Tags whose plugin is not `scalars` (histograms, text, images…).
+    other_plugin_tags: HashSet<Box<[u8]>>,
     pub hparams: Map<String, Value>,
     pub file_version: Option<String>,
+    /// The wall time of the first event decoded (a writer's first record, its file version).
+    pub first_wall_time: Option<f64>,
 }
 
 impl EventDecoder {
@@ -136,6 +138,9 @@ impl EventDecoder {
                 (5, WireValue::Bytes(b)) => summary = Some(b),
                 _ => {}
             }
+        }
+        if self.first_wall_time.is_none() {
+            self.first_wall_time = wall_time;
         }
         let Some(summary) = summary else { return };
         for (f, v) in Fields::new(summary) {
@@ -173,46 +178,37 @@ impl EventDecoder {
             read_hparams(content, &mut self.hparams);
             return;
         }
-        let plugin_is_scalars = plugin.map(|(name, _)| name == b"scalars");
+        // A summary value without plugin metadata (or with an empty plugin name) is what
+        // `tf.summary.write` writes: a rank-0 numeric tensor of it is a scalar to the user.
+        let plugin_name = plugin.map(|(name, _)| name).filter(|name| !name.is_empty());
+        let plugin_is_scalars = plugin_name.map(|name| name == b"scalars");
+        if plugin_is_scalars == Some(false) && !tag.is_empty() {
+            self.other_plugin_tags.insert(tag.into());
+        }
         let value = match (simple, tensor) {
             (Some(v), _) => Some(v),
             (None, Some(t)) => {
-                let known = self.tags.get(tag).is_some_and(|s| s.scalars_plugin);
-                if plugin_is_scalars.unwrap_or(known) {
-                    scalar_tensor(t)
-                } else {
-                    None
-                }
+                // Writers send a tag's plugin only with its first event: a later event
+                // without metadata belongs to the plugin seen first.
+                let other_plugin = plugin_is_scalars == Some(false)
+                    || (plugin_is_scalars.is_none() && self.other_plugin_tags.contains(tag));
+                if other_plugin { None } else { scalar_tensor(t) }
             }
             (None, None) => None,
         };
-        match value {
-            Some(v) => {
-                let metric = self.tag_metric(tag, plugin_is_scalars == Some(true));
-                self.metrics.push(metric, step, wall_time, v);
-            }
-            // Remember the plugin even without a value, for tags whose later events omit it.
-            None if plugin_is_scalars == Some(true) && !tag.is_empty() => {
-                self.tag_metric(tag, true);
-            }
-            None => {}
+        if let Some(v) = value {
+            let metric = self.tag_metric(tag);
+            self.metrics.push(metric, step, wall_time, v);
         }
     }
 
-    /// The metric id of `tag`, noting whether its plugin is `scalars`.
-    fn tag_metric(&mut self, tag: &[u8], scalars_plugin: bool) -> u32 {
-        if let Some(state) = self.tags.get_mut(tag) {
-            state.scalars_plugin |= scalars_plugin;
-            return state.metric;
+    /// The metric id of `tag`.
+    fn tag_metric(&mut self, tag: &[u8]) -> u32 {
+        if let Some(&metric) = self.tags.get(tag) {
+            return metric;
         }
         let metric = self.metrics.metric_id(&String::from_utf8_lossy(tag));
-        self.tags.insert(
-            tag.into(),
-            TagState {
-                metric,
-                scalars_plugin,
-            },
-        );
+        self.tags.insert(tag.into(), metric);
         metric
     }
 }
@@ -327,16 +323,22 @@ pub(crate) fn import_dir(dir: &Path, root: &Path) -> Result<ImportedRun, IngestE
     let mut decoder = EventDecoder::default();
     let mut warnings = Vec::new();
     let mut good_files = 0;
+    let mut last_damage = None;
+    let mut identity = None;
     for file in &files {
         let f = fs_err::File::open(file).map_err(|e| IngestError::io("open", file, e))?;
         let report = read_tfevents(f, |rec| decoder.event(rec))
             .map_err(|e| IngestError::io("read", file, e))?;
         if let Some(damage) = &report.damage {
             if report.records == 0 {
-                return Err(IngestError::invalid(
-                    file,
-                    format!("not a TensorBoard event file: {damage}"),
+                // Torn before its first record (a writer killed at once): the directory's
+                // other files still make the run.
+                warnings.push(format!(
+                    "{}: {damage}; no record in it, skipped",
+                    file.display()
                 ));
+                last_damage = Some((file.clone(), damage.clone()));
+                continue;
             }
             warnings.push(format!(
                 "{}: {damage}; kept the {} records before it",
@@ -345,15 +347,25 @@ pub(crate) fn import_dir(dir: &Path, root: &Path) -> Result<ImportedRun, IngestE
             ));
         }
         good_files += 1;
+        if identity.is_none() {
+            identity = file
+                .file_name()
+                .map(|n| (n.to_string_lossy().into_owned(), decoder.first_wall_time));
+        }
     }
     if good_files == 0 {
-        return Err(IngestError::invalid(dir, "no event files"));
+        return Err(match last_damage {
+            Some((file, damage)) => {
+                IngestError::invalid(file, format!("not a TensorBoard event file: {damage}"))
+            }
+            None => IngestError::invalid(dir, "no event files"),
+        });
     }
     let canonical = fs_err::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut run = ImportedRun::new(
         Source {
             kind: SourceKind::Tensorboard,
-            key: format!("tensorboard:{}", canonical.display()),
+            key: source_key(identity, &canonical),
             path: canonical.clone(),
         },
         "tensorboard",
@@ -380,6 +392,19 @@ pub(crate) fn import_dir(dir: &Path, root: &Path) -> Result<ImportedRun, IngestE
         .reduce(f64::max)
         .and_then(crate::model::time_from_secs);
     Ok(run)
+}
+
+/// The identity of a directory's run: its first event file's name, which holds the writer's
+/// start time and host (`events.out.tfevents.<secs>.<host>[.<pid>.<n>]`), and the wall time
+/// of that file's first record (microseconds: tensorboardX's sub-writers share a file name),
+/// so that the same logs imported from a moved or copied folder update the run they made.
+/// A name without a start time falls back to the directory's path.
+fn source_key(first_file: Option<(String, Option<f64>)>, canonical_dir: &Path) -> String {
+    match first_file.filter(|(name, _)| timestamp_in_name(name) > 0) {
+        Some((name, Some(wall))) => format!("tensorboard:{name}@{wall:.6}"),
+        Some((name, None)) => format!("tensorboard:{name}"),
+        None => format!("tensorboard:{}", canonical_dir.display()),
+    }
 }
 
 /// `dir` relative to `root` with `/` separators; the directory's own name when they are the

@@ -181,17 +181,22 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
                         .and_then(WireValue::varint)
                         .map(|s| s as i64);
                     let mut time = None;
-                    for (hf, hv) in Fields::new(body) {
-                        if let (1, WireValue::Bytes(it)) = (hf, hv) {
-                            let (key, value) = item(it);
-                            match key.as_str() {
-                                "_step" => step = as_number(&value).map(|s| s as i64).or(step),
-                                "_timestamp" => time = as_number(&value),
-                                "_runtime" => {}
-                                _ => {
-                                    if let Some(x) = as_number(&value) {
-                                        row.push((key, x));
-                                    }
+                    let items: Vec<(String, Value)> = Fields::new(body)
+                        .filter_map(|(hf, hv)| match (hf, hv) {
+                            (1, WireValue::Bytes(it)) => Some(item(it)),
+                            _ => None,
+                        })
+                        .collect();
+                    let media = media_prefixes(&items);
+                    for (key, value) in items {
+                        match key.as_str() {
+                            "_step" => step = as_number(&value).map(|s| s as i64).or(step),
+                            "_timestamp" => time = as_number(&value),
+                            "_runtime" => {}
+                            _ if is_media_field(&key, &media) => {}
+                            _ => {
+                                if let Some(x) = as_number(&value) {
+                                    row.push((key, x));
                                 }
                             }
                         }
@@ -226,10 +231,11 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
             }
         }
     }
-    let Some(run_id) = run_id else {
+    let header_only = run_id.is_none();
+    let Some(run_id) = run_id.or_else(|| run_id_from_file_name(path)) else {
         return Err(IngestError::invalid(
             path,
-            "no run record in the .wandb file",
+            "no run record in the .wandb file, and no run id in its name (run-<id>.wandb)",
         ));
     };
     let mut run = ImportedRun::new(
@@ -246,6 +252,15 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
             path.display(),
             payloads.len()
         ));
+    }
+    if header_only {
+        // A run killed right after it started: W&B wrote the file's header, not yet the
+        // run record. The run existed; it is imported as crashed, with what its path says.
+        run.warnings.push(format!(
+            "{}: no run record (the run was killed as it started); imported as crashed",
+            path.display()
+        ));
+        start_secs = start_secs.or_else(|| start_from_dir_name(path));
     }
     run.name = display_name.or_else(|| Some(run_id.clone()));
     run.console_log = path
@@ -270,16 +285,9 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
             run.metrics.push_named(&k, step, time, v);
         }
     }
-    // Summary values that never appeared in the history (e.g. a best value) are metrics too.
-    for (k, v) in &summary {
-        if !k.starts_with('_')
-            && run.metrics.series(k).is_empty()
-            && let Some(x) = as_number(v)
-        {
-            run.metrics
-                .push_named(k, last_step.unwrap_or(0), last_time, x);
-        }
-    }
+    // Summary values that never appeared in the history (a best value set with
+    // `run.summary[...] = …`) were never logged at a step: they stay in the run's W&B
+    // summary (`wandb.summary` in run.json), not as one-point series.
     run.started = start_secs.and_then(crate::model::time_from_secs);
     run.ended = match (start_secs, runtime) {
         (Some(s), Some(r)) if exit_code.is_some() => crate::model::time_from_secs(s + r),
@@ -296,6 +304,41 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
         run.extra.insert("notes".into(), json!(n));
     }
     Ok(run)
+}
+
+/// The run id in a `run-<id>.wandb` file name.
+fn run_id_from_file_name(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    let id = stem.strip_prefix("run-")?;
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric())).then(|| id.to_string())
+}
+
+/// The start time (seconds, UTC) in the run directory's name,
+/// `offline-run-YYYYMMDD_HHMMSS-<id>` (the writing machine's local time, taken as UTC).
+fn start_from_dir_name(path: &Path) -> Option<f64> {
+    let dir = path.parent()?.file_name()?.to_str()?;
+    let rest = dir
+        .strip_prefix("offline-run-")
+        .or_else(|| dir.strip_prefix("run-"))?;
+    let stamp = rest.get(..15)?;
+    let t = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok()?;
+    Some(t.and_utc().timestamp() as f64)
+}
+
+/// The keys of media values in a history row. W&B logs an image, table, histogram, audio…
+/// as a descriptor object flattened into `<key>/_type`, `<key>/width`, `<key>/size`, …:
+/// those fields describe a file, they are not metrics.
+fn media_prefixes(items: &[(String, Value)]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|(k, _)| k.strip_suffix("/_type"))
+        .map(|prefix| format!("{prefix}/"))
+        .collect()
+}
+
+/// Whether `key` is a field of one of the `media` descriptors (see [`media_prefixes`]).
+fn is_media_field(key: &str, media: &[String]) -> bool {
+    media.iter().any(|prefix| key.starts_with(prefix.as_str()))
 }
 
 fn read_config(cfg: &[u8], config: &mut Map<String, Value>) {

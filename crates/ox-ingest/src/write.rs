@@ -2,7 +2,6 @@
 //! each replaced atomically, reusing the run of a source key imported before.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use ox_core::{MetricKey, MetricsWriter, Project, Run, RunId};
@@ -95,7 +94,7 @@ impl RunWriter {
                     .map_err(|e| IngestError::io("remove", &samples_path, e))?;
             }
         } else {
-            write_samples(&samples_path, imported)?;
+            ox_core::write_samples(&samples_path, &imported.samples)?;
         }
         if let Some(log) = &imported.console_log {
             copy_atomic(log, &self.project.stdout_log_path(&id))?;
@@ -185,6 +184,7 @@ pub fn attach_to_run(
     id: &RunId,
     imported: &mut [ImportedRun],
 ) -> Result<(), IngestError> {
+    use std::io::Write as _;
     let metrics_path = project.metrics_path(id);
     let samples_path = project.samples_path(id);
     for run in imported.iter_mut() {
@@ -214,23 +214,6 @@ pub fn attach_to_run(
     Ok(())
 }
 
-fn write_samples(path: &Path, imported: &ImportedRun) -> Result<(), IngestError> {
-    let mut out = Vec::with_capacity(imported.samples.len() * 128);
-    for s in &imported.samples {
-        serde_json::to_writer(&mut out, s)
-            .map_err(|e| IngestError::invalid(path, e.to_string()))?;
-        out.push(b'\n');
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| IngestError::io("create temporary file in", dir, e))?;
-    tmp.write_all(&out)
-        .map_err(|e| IngestError::io("write", path, e))?;
-    tmp.persist(path)
-        .map_err(|e| IngestError::io("rename onto", path, e.error))?;
-    Ok(())
-}
-
 fn copy_atomic(from: &Path, to: &Path) -> Result<(), IngestError> {
     let dir = to.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
@@ -245,7 +228,7 @@ fn copy_atomic(from: &Path, to: &Path) -> Result<(), IngestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SampleScore, Source, SourceKind};
+    use crate::{SampleRecord, Source, SourceKind};
     use ox_core::MetricsFileReader;
 
     fn sample_run(key: &str) -> ImportedRun {
@@ -262,7 +245,7 @@ mod tests {
         r.metrics.push_named("acc", 0, None, 0.1);
         r.metrics.push_named("loss", 0, None, 0.9);
         r.metrics.push_named("loss", 0, None, f64::NAN);
-        r.samples.push(SampleScore {
+        r.samples.push(SampleRecord {
             id: json!("a1"),
             epoch: 1,
             scorer: "match".into(),

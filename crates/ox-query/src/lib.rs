@@ -36,8 +36,11 @@
 //!   `'x' NOT IN tags` its absence, `tags IN ('a', 'b')` any of them, `tags LIKE 'a%'` any
 //!   tag matching, `tags IS NULL` no tags at all.
 //! - Times (`created started ended`, stored as `2026-01-02T10:00:00Z`) compare as ISO text:
-//!   `created > '2026-01-01'`, `ended < '2026-01-02 10:30'`. `duration` is seconds and also
-//!   takes `'90s'`, `'10m'`, `'2h'`, `'1h30m'`, `'1d'`. `status` values are checked.
+//!   `created > '2026-01-01'`, `ended < '2026-01-02 10:30'`; a value that is not a real date
+//!   (`'2026-13-45'`, `'yesterday'`) or not quoted is an error. `duration` is seconds and
+//!   also takes `'248ms'`, `'90s'`, `'10m'`, `'2h'`, `'1h30m'`, `'1d'`. `status` values are
+//!   checked. Text fields (`id name study status host`) take quoted strings: `name > 5` is an
+//!   error, not a text comparison.
 //!
 //! # Use
 //!
@@ -68,6 +71,7 @@ mod lexer;
 mod parser;
 mod resolve;
 mod sql;
+pub mod suggest;
 mod values;
 
 pub use error::{QueryError, Span};

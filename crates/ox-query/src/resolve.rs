@@ -393,26 +393,9 @@ fn candidates(keys: &KnownKeys, runs: bool, params: bool, metrics: bool) -> Vec<
 }
 
 fn closest<'a>(wanted: &str, candidates: &'a [Candidate]) -> Vec<&'a Candidate> {
-    let wanted_lc = wanted.to_lowercase();
-    let budget = (wanted.chars().count() / 3).max(1);
     let mut scored: Vec<(usize, &Candidate)> = candidates
         .iter()
-        .filter_map(|c| {
-            let key_lc = c.key.to_lowercase();
-            let d = levenshtein(&wanted_lc, &key_lc);
-            // `loss` should find `train/loss`: a whole-part match counts as close.
-            let part_match = wanted_lc.len() >= 2
-                && key_lc
-                    .split(['.', '/', '_', '-'])
-                    .any(|part| part == wanted_lc);
-            if d <= budget {
-                Some((d, c))
-            } else if part_match || (wanted_lc.len() >= 3 && key_lc.contains(&wanted_lc)) {
-                Some((budget + 1, c))
-            } else {
-                None
-            }
-        })
+        .filter_map(|c| crate::suggest::closeness(wanted, &c.key).map(|d| (d, c)))
         .collect();
     scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.written.cmp(&b.1.written)));
     scored.into_iter().take(3).map(|(_, c)| c).collect()
@@ -449,28 +432,6 @@ fn or_list(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
-}
-
-/// Edit distance over characters.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        if let Some(c0) = cur.first_mut() {
-            *c0 = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
-            }
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -559,12 +520,5 @@ mod tests {
                 .unwrap()
                 .starts_with("no param has that name; params: params.lr")
         );
-    }
-
-    #[test]
-    fn levenshtein_works() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("", "ab"), 2);
-        assert_eq!(levenshtein("é", "e"), 1);
     }
 }

@@ -12,7 +12,8 @@ use crate::error::{QueryError, Span};
 use crate::lexer::CmpOp;
 use crate::resolve::{Field, KnownKeys, RunField, Summary, resolve};
 use crate::values::{
-    Typed, duration_value, exit_code_value, iso_time, number_value, param_typed, text_of,
+    Typed, duration_value, exit_code_value, number_value, param_typed, text_of, text_value,
+    time_value,
 };
 
 /// A value bound to a `?` of the generated SQL.
@@ -373,9 +374,9 @@ impl Compiler<'_> {
                 RunField::Duration => duration_value(lit),
                 RunField::ExitCode => exit_code_value(lit),
                 RunField::Created | RunField::Started | RunField::Ended => {
-                    Ok(SqlValue::Text(iso_time(&text_of(lit))))
+                    time_value(f.as_str(), lit)
                 }
-                _ => Ok(SqlValue::Text(text_of(lit))),
+                _ => text_value(f.as_str(), lit),
             }
         };
         if f == RunField::Status {

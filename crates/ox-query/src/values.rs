@@ -61,7 +61,65 @@ pub(crate) fn exit_code_value(lit: &Literal) -> Result<SqlValue, QueryError> {
     }
 }
 
-/// Seconds in `90`, `90s`, `10m`, `2h`, `1d`, `1h30m`, `1.5h` (units s, m, h, d).
+/// The text a text run field (`id`, `name`, `study`, `status`, `host`) is compared with: a
+/// quoted string. A number or boolean there is a type mismatch (`name > 5` would compare
+/// text with text and match by accident), reported at the literal.
+pub(crate) fn text_value(field: &str, lit: &Literal) -> Result<SqlValue, QueryError> {
+    match &lit.value {
+        Value::Str(s) => Ok(SqlValue::Text(s.clone())),
+        _ => Err(QueryError::new(
+            format!("{field} is text, but this is not a quoted string"),
+            lit.span,
+        )
+        .with_hint(format!(
+            "quote it to compare text, e.g. {field} = '{}'",
+            text_of(lit)
+        ))),
+    }
+}
+
+/// A time field's comparison value (see [`iso_time`]): a quoted date or date-time that is a
+/// real one; `'2026-13-45'`, `'yesterday'` or a number are errors at the literal.
+pub(crate) fn time_value(field: &str, lit: &Literal) -> Result<SqlValue, QueryError> {
+    const HINT: &str = "times are quoted ISO dates in UTC: '2026-01-02', '2026-01', '2026-01-02 10:30', '2026-01-02T10:30:00Z', '2026-01-02T12:30:00+02:00'";
+    match &lit.value {
+        Value::Str(s) => match checked_time(s) {
+            Some(t) => Ok(SqlValue::Text(t)),
+            None => {
+                Err(QueryError::new(format!("not a date or time: '{s}'"), lit.span).with_hint(HINT))
+            }
+        },
+        _ => Err(QueryError::new(
+            format!("{field} is a time, compare it with a quoted date"),
+            lit.span,
+        )
+        .with_hint(HINT)),
+    }
+}
+
+/// [`iso_time`] of `s` when `s` is a valid date or date-time (a year, year-month, date, or
+/// date with hours and minutes, seconds and fraction optional; with an offset it must be a
+/// full RFC 3339 time).
+fn checked_time(s: &str) -> Option<String> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let t = iso_time(s);
+    if chrono::DateTime::parse_from_rfc3339(&t).is_ok() {
+        return Some(t);
+    }
+    let plain = t.strip_suffix('Z').unwrap_or(&t);
+    let ok = match plain.len() {
+        4 => NaiveDate::parse_from_str(&format!("{plain}-01-01"), "%Y-%m-%d").is_ok(),
+        7 => NaiveDate::parse_from_str(&format!("{plain}-01"), "%Y-%m-%d").is_ok(),
+        10 => NaiveDate::parse_from_str(plain, "%Y-%m-%d").is_ok(),
+        13 => NaiveDateTime::parse_from_str(&format!("{plain}:00"), "%Y-%m-%dT%H:%M").is_ok(),
+        16 => NaiveDateTime::parse_from_str(plain, "%Y-%m-%dT%H:%M").is_ok(),
+        _ => NaiveDateTime::parse_from_str(plain, "%Y-%m-%dT%H:%M:%S%.f").is_ok(),
+    };
+    (ok && plain.bytes().next().is_some_and(|b| b.is_ascii_digit())).then_some(t)
+}
+
+/// Seconds in `90`, `90s`, `250ms`, `10m`, `2h`, `1d`, `1h30m`, `1.5h` (units ms, s, m, h,
+/// d — the units tables print durations in).
 pub fn parse_duration(s: &str) -> Option<f64> {
     let s = s.trim();
     if s.is_empty() {
@@ -78,6 +136,11 @@ pub fn parse_duration(s: &str) -> Option<f64> {
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(digits);
         let n: f64 = num.parse().ok()?;
+        if let Some(after) = tail.strip_prefix("ms") {
+            total += n / 1000.0;
+            rest = after.trim_start();
+            continue;
+        }
         let mut chars = tail.chars();
         let unit = match chars.next()? {
             's' => 1.0,
@@ -112,6 +175,40 @@ pub(crate) fn iso_time(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_the_units_tables_print() {
+        assert_eq!(parse_duration("248ms"), Some(0.248));
+        assert_eq!(parse_duration("1m30s"), Some(90.0));
+        assert_eq!(parse_duration("1s500ms"), Some(1.5));
+        assert_eq!(parse_duration("10x"), None);
+    }
+
+    #[test]
+    fn only_real_dates_are_times() {
+        for ok in [
+            "2026",
+            "2026-01",
+            "2026-01-02",
+            "2026-01-02 10:30",
+            "2026-01-02T10",
+            "2026-01-02T10:30:00Z",
+            "2026-01-02T10:30:00.5",
+            "2026-01-02T12:00:00+02:00",
+        ] {
+            assert!(checked_time(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "2026-13-45",
+            "yesterday",
+            "2026-02-30",
+            "26-01-02",
+            "",
+            "2026-01-02 25:00",
+        ] {
+            assert!(checked_time(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn times_get_their_t() {

@@ -9,4 +9,4 @@ pub mod table;
 
 pub use number::format_number;
 pub use sparkline::sparkline;
-pub use table::{Align, Cell, Table};
+pub use table::{Align, Cell, Table, ellipsize};

@@ -70,6 +70,22 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
     }
 }
 
+/// `text` shortened to at most `max_chars` characters with `…` in the middle, keeping its
+/// start and its end (run names and dotted keys often differ only at the end:
+/// `sweep-lr0.1-seed1` / `sweep-lr0.1-seed2`). Text that fits is returned as is.
+pub fn ellipsize(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let len = text.chars().count();
+    if len <= max_chars || max_chars < 3 {
+        return Cow::Borrowed(text);
+    }
+    let tail = (max_chars - 1) / 2;
+    let head = max_chars - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(len - tail));
+    Cow::Owned(out)
+}
+
 /// A table: column names and rows of cells (rows shorter than the header are padded).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
@@ -117,15 +133,32 @@ impl Table {
 
     /// Aligned columns separated by two spaces, header first; no trailing spaces.
     pub fn to_text(&self) -> String {
+        self.to_text_within(usize::MAX)
+    }
+
+    /// [`Table::to_text`] with every text cell and title longer than `max_chars` shortened
+    /// with an ellipsis in the middle (see [`ellipsize`]); numbers are never shortened.
+    pub fn to_text_within(&self, max_chars: usize) -> String {
         let n = self.columns.len();
         // Every cell as shown, row after row in one vector: numbers formatted once, text
         // borrowed (a listing of 10,000 runs has over 100,000 cells).
         let body: Vec<Cow<'_, str>> = self
             .rows
             .iter()
-            .flat_map(|r| (0..n).map(move |i| r.get(i).map_or(Cow::Borrowed(""), Cell::shown)))
+            .flat_map(|r| {
+                (0..n).map(move |i| match r.get(i) {
+                    Some(Cell::Text(t)) => ellipsize(t, max_chars),
+                    Some(cell) => cell.shown(),
+                    None => Cow::Borrowed(""),
+                })
+            })
             .collect();
-        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        let titles: Vec<Cow<'_, str>> = self
+            .columns
+            .iter()
+            .map(|c| ellipsize(c, max_chars))
+            .collect();
+        let mut widths: Vec<usize> = titles.iter().map(|c| c.chars().count()).collect();
         for row in body.chunks(n.max(1)) {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
@@ -157,14 +190,14 @@ impl Table {
             out.truncate(start + kept);
             out.push('\n');
         };
-        line(&mut self.columns.iter().map(String::as_str));
+        line(&mut titles.iter().map(|c| c.as_ref()));
         for row in body.chunks(n.max(1)) {
             line(&mut row.iter().map(|c| c.as_ref()));
         }
         out
     }
 
-    /// RFC 4180 CSV with a header row; numbers in full precision.
+    /// RFC 4180 CSV with a header row; numbers in full precision (never shortened).
     pub fn to_csv(&self) -> String {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         let _ = w.write_record(&self.columns);
@@ -256,6 +289,21 @@ pub fn latex_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_shortened_in_the_middle_in_text_tables_only() {
+        assert_eq!(ellipsize("short", 8), "short");
+        assert_eq!(ellipsize("sweep-lr0.1-seed1", 9), "swee…eed1");
+        assert_eq!(ellipsize("sweep-lr0.1-seed1", 9).chars().count(), 9);
+        let mut t = Table::new(["name", "a.very.long.param.name"]);
+        t.push(vec!["sweep-lr0.1-seed1".into(), Cell::Num(123_456_789.0)]);
+        assert_eq!(
+            t.to_text_within(9),
+            "name       a.ve…name\nswee…eed1  123456789\n"
+        );
+        assert!(t.to_csv().contains("sweep-lr0.1-seed1,123456789"));
+        assert!(t.to_text().contains("sweep-lr0.1-seed1"));
+    }
 
     fn sample() -> Table {
         let mut t = Table::new(["name", "lr", "loss"]);

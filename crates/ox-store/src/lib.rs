@@ -18,6 +18,7 @@
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
 
 mod liveness;
+mod location;
 mod names;
 mod query;
 mod read;
@@ -28,12 +29,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ox_core::{CoreError, MetricSummary, Project, Run};
+use ox_core::{CoreError, MetricSummary, Project, Run, RunId};
 use rusqlite::Connection;
 
-pub use liveness::{LocalProcesses, ProcessRecord, ProcessTable, parse_start_ticks};
+pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
-pub use read::{FieldValue, RunFilter, SortKey, edit_distance};
+pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{RefreshReport, param_columns};
 
 /// Errors of the catalog.
@@ -56,11 +57,21 @@ pub enum StoreError {
         suggestions: Vec<String>,
     },
     /// Several runs match the reference.
-    #[error("{reference:?} matches {} runs: {}", candidates.len(), candidates.join(", "))]
+    #[error("{reference:?} matches {total} runs: {}{}", candidates.join(", "), if *total > candidates.len() { ", …" } else { "" })]
     AmbiguousRun {
         reference: String,
+        /// How many runs match.
+        total: usize,
+        /// The first few, as `id (study/name)`.
         candidates: Vec<String>,
+        /// Every match has the same study and name: only the id tells them apart.
+        same_study_and_name: bool,
     },
+    /// An id prefix shorter than [`MIN_ID_PREFIX`] characters.
+    #[error(
+        "{reference:?} is too short for an id prefix ({MIN_ID_PREFIX} characters at least); {matches} run ids start with it"
+    )]
+    PrefixTooShort { reference: String, matches: usize },
     /// A query (`--where`, `ox query`) does not parse or names unknown fields.
     #[error(transparent)]
     Query(#[from] ox_query::QueryError),
@@ -71,6 +82,15 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+impl StoreError {
+    /// Whether this error means the catalog database itself is damaged or not a catalog (not
+    /// the user's doing): then deleting it and rebuilding from the files is the remedy.
+    pub fn is_damaged_catalog(&self) -> bool {
+        matches!(self, StoreError::Sqlite { source, .. } if location::is_damage(source))
+            || matches!(self, StoreError::CorruptEntry { .. })
+    }
 }
 
 pub(crate) fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
@@ -93,14 +113,19 @@ pub struct RunView {
 /// counts as crashed.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(600);
 
+/// The fewest characters of an id that `resolve` takes as a prefix.
+pub const MIN_ID_PREFIX: usize = 4;
+
 /// An open, refreshed catalog.
 pub struct Catalog {
     conn: Connection,
     project: Project,
-    processes: Box<dyn ProcessTable>,
+    processes: Box<dyn Machine>,
     stale_after: Duration,
     last_refresh: RefreshReport,
     progress: ProgressFn,
+    location: location::Location,
+    healed: Option<String>,
 }
 
 /// Called during a large refresh with (runs read so far, runs to read).
@@ -133,38 +158,80 @@ impl Catalog {
     /// [`Catalog::open`] with an injected process table and staleness limit (tests).
     pub fn open_with(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
     ) -> Result<Catalog, StoreError> {
         Self::build(project, processes, stale_after, Box::new(|_, _| {}))
     }
 
+    /// Opens the catalog anew from the files, whatever was there before (`ox reindex`): the
+    /// old catalog is never opened, so no damage in it can stand in the way.
+    pub fn rebuild(project: &Project, progress: ProgressFn) -> Result<Catalog, StoreError> {
+        let mut catalog = Self::connect(
+            project,
+            Box::new(LocalProcesses::new()),
+            DEFAULT_STALE_AFTER,
+            progress,
+            true,
+        )?;
+        catalog.refresh_scope(refresh::Scope::All)?;
+        Ok(catalog)
+    }
+
     fn build(
         project: &Project,
-        processes: Box<dyn ProcessTable>,
+        processes: Box<dyn Machine>,
         stale_after: Duration,
         progress: ProgressFn,
     ) -> Result<Catalog, StoreError> {
-        let db = project.db_path();
-        let conn = match open_db(&db) {
-            Ok(conn) => conn,
-            Err(_) => {
-                // The catalog is a cache: one that cannot be opened (corrupt, or from a newer
-                // ox) is rebuilt from the files.
-                remove_db_files(&db)?;
-                open_db(&db).map_err(|e| sql_err(&db, e))?
+        let mut catalog = Self::connect(project, processes, stale_after, progress, false)?;
+        match catalog.refresh() {
+            Ok(_) => Ok(catalog),
+            // A catalog that opened but fails while being read (damaged pages, tables of
+            // another shape) is rebuilt from the files like one that does not open.
+            Err(StoreError::Sqlite { source, .. }) if location::is_damage(&source) => {
+                let Catalog {
+                    conn,
+                    project,
+                    processes,
+                    stale_after,
+                    progress,
+                    ..
+                } = catalog;
+                drop(conn);
+                let mut catalog = Self::connect(&project, processes, stale_after, progress, true)?;
+                catalog.healed = Some(format!(
+                    "the catalog {} was unusable ({source}); rebuilt it from the run files",
+                    catalog.location
+                ));
+                catalog.refresh()?;
+                Ok(catalog)
             }
-        };
-        let mut catalog = Catalog {
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens the catalog's database where this project keeps it (see [`location`]); with
+    /// `fresh`, or when the database there cannot be used, an empty one replaces it.
+    fn connect(
+        project: &Project,
+        processes: Box<dyn Machine>,
+        stale_after: Duration,
+        progress: ProgressFn,
+        fresh: bool,
+    ) -> Result<Catalog, StoreError> {
+        let (location, moved) = location::choose(project);
+        let (conn, healed) = location.open(project, fresh)?;
+        Ok(Catalog {
             conn,
             project: project.clone(),
             processes,
             stale_after,
             last_refresh: RefreshReport::default(),
             progress,
-        };
-        catalog.refresh()?;
-        Ok(catalog)
+            location,
+            healed: moved.or(healed),
+        })
     }
 
     /// Re-reads what may have changed since the last refresh (see `refresh::Scope::Changed`):
@@ -174,8 +241,8 @@ impl Catalog {
     }
 
     /// Re-reads these runs' files whatever their stamps say (for writers that replaced the
-    /// files of finished runs, such as a re-import).
-    pub fn refresh_runs(&mut self, ids: &[ox_core::RunId]) -> Result<RefreshReport, StoreError> {
+    /// files of finished runs, such as a re-import, and `ox reindex RUN` after a hand edit).
+    pub fn refresh_runs(&mut self, ids: &[RunId]) -> Result<RefreshReport, StoreError> {
         self.refresh_scope(refresh::Scope::Runs(ids))
     }
 
@@ -192,7 +259,8 @@ impl Catalog {
         Ok(report)
     }
 
-    /// Rebuilds the catalog from scratch, re-reading every file.
+    /// Empties the open catalog and re-reads every file (see [`Catalog::rebuild`] for one
+    /// that does not trust the old database at all).
     pub fn reindex(&mut self) -> Result<RefreshReport, StoreError> {
         let db = self.project.db_path();
         self.conn
@@ -208,6 +276,45 @@ impl Catalog {
         &self.last_refresh
     }
 
+    /// Where the catalog's database is (`.ox/ox.db`, a file in the user's cache directory
+    /// for a project this user cannot write, or memory).
+    pub fn location(&self) -> String {
+        self.location.to_string()
+    }
+
+    /// The one warning to show when this open found the catalog unusable and rebuilt it (or
+    /// had to keep it elsewhere), else `None`.
+    pub fn healed(&self) -> Option<&str> {
+        self.healed.as_deref()
+    }
+
+    /// A run directory named by `reference` (its id or an id prefix matching one) that the
+    /// catalog leaves out because it cannot be read: its id, the problem, and its other files.
+    pub fn broken_run(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(RunId, String, Vec<String>)>, StoreError> {
+        let db = self.project.db_path();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, problem FROM broken_runs WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+            )
+            .map_err(|e| sql_err(&db, e))?;
+        let found: Vec<(String, String)> = stmt
+            .query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| sql_err(&db, e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| sql_err(&db, e))?;
+        Ok(match found.as_slice() {
+            [(id, problem)] => RunId::parse(id).map(|id| {
+                let files = refresh::orphaned_files(&self.project, &id);
+                (id, problem.clone(), files)
+            }),
+            _ => None,
+        })
+    }
+
     /// The project this catalog belongs to.
     pub fn project(&self) -> &Project {
         &self.project
@@ -217,39 +324,4 @@ impl Catalog {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
-}
-
-fn open_db(db: &Path) -> rusqlite::Result<Connection> {
-    let mut conn = Connection::open(db)?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // A larger page cache keeps the param/metric indexes in memory while a big refresh
-    // inserts into them (negative = KiB).
-    conn.pragma_update(None, "cache_size", -65536)?;
-    // Reads through a memory map instead of one pread per page.
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
-    match schema::migrate(&mut conn)? {
-        schema::MigrateOutcome::Ready => Ok(conn),
-        schema::MigrateOutcome::TooNew => Err(rusqlite::Error::InvalidQuery),
-    }
-}
-
-fn remove_db_files(db: &Path) -> Result<(), StoreError> {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        match fs_err::remove_file(PathBuf::from(&name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError::Core(CoreError::Io {
-                    op: "remove",
-                    path: PathBuf::from(name),
-                    source: e,
-                }));
-            }
-        }
-    }
-    Ok(())
 }

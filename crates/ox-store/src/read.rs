@@ -329,16 +329,23 @@ impl Catalog {
                         .into_iter()
                         .next()
                         .and_then(|(id, _, _)| RunId::parse(&id))),
-                    _ => Err(StoreError::AmbiguousRun {
-                        reference: reference.to_string(),
-                        candidates: found
-                            .into_iter()
-                            .take(10)
-                            .map(|(id, study, name)| {
-                                format!("{id} ({study}/{})", name.unwrap_or_default())
-                            })
-                            .collect(),
-                    }),
+                    total => {
+                        let same_study_and_name = found
+                            .windows(2)
+                            .all(|w| w[0].1 == w[1].1 && w[0].2 == w[1].2);
+                        Err(StoreError::AmbiguousRun {
+                            reference: reference.to_string(),
+                            total,
+                            candidates: found
+                                .into_iter()
+                                .take(10)
+                                .map(|(id, study, name)| {
+                                    format!("{id} ({study}/{})", name.unwrap_or_default())
+                                })
+                                .collect(),
+                            same_study_and_name,
+                        })
+                    }
                 }
             };
         const COLS: &str = "SELECT id, study, name FROM runs";
@@ -356,12 +363,17 @@ impl Catalog {
         {
             return Ok(id);
         }
-        if RunId::is_safe(reference) && reference.len() >= 4 {
+        if RunId::is_safe(reference) {
             let pattern = format!("{reference}*");
-            if let Some(id) = pick(query(
-                &format!("{COLS} WHERE id GLOB ?1 LIMIT 11"),
-                &[&pattern],
-            )?)? {
+            let found = query(&format!("{COLS} WHERE id GLOB ?1 ORDER BY id"), &[&pattern])?;
+            if reference.len() < crate::MIN_ID_PREFIX {
+                if !found.is_empty() {
+                    return Err(StoreError::PrefixTooShort {
+                        reference: reference.to_string(),
+                        matches: found.len(),
+                    });
+                }
+            } else if let Some(id) = pick(found)? {
                 return Ok(id);
             }
         }
@@ -382,14 +394,12 @@ impl Catalog {
             .map_err(|e| sql_err(&db, e))?
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| sql_err(&db, e))?;
-        let lower = reference.to_lowercase();
-        let mut scored: Vec<(usize, String)> = names
-            .into_iter()
-            .map(|n| (edit_distance(&lower, &n.to_lowercase()), n))
-            .filter(|(d, n)| *d <= 1.max(n.len() / 3))
-            .collect();
-        scored.sort();
-        Ok(scored.into_iter().take(3).map(|(_, n)| n).collect())
+        Ok(
+            ox_query::suggest::closest(reference, names.iter().map(String::as_str))
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        )
     }
 
     /// The id of the run imported from `source_key`, if any.
@@ -424,20 +434,4 @@ impl Catalog {
             .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|e| sql_err(&db, e))
     }
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }

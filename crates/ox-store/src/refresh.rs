@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::liveness::{ProcessRecord, ProcessTable, is_gone};
+use crate::liveness::{Machine, ProcessRecord, is_gone};
 use crate::{StoreError, sql_err};
 
 /// What a refresh did, and the problems it met (a bad file never stops the others).
@@ -73,8 +73,10 @@ struct KnownState {
 pub enum Scope<'a> {
     /// What may have changed: new and removed run directories (the `runs/` listing is read
     /// again only when that directory's mtime changed) and runs not yet final (`queued`,
-    /// `running`), whose files are stat'ed. A finished run's files are not looked at again:
-    /// ox's own writers re-import through [`Scope::Runs`], and a hand edit needs `ox reindex`.
+    /// `running`), whose files are stat'ed; also run directories found broken before and
+    /// runs marked in `.ox/reopened/`. A finished run's files are not looked at again
+    /// otherwise: ox's own writers re-import through [`Scope::Runs`], and a hand edit needs
+    /// `ox reindex RUN`.
     Changed,
     /// Every run, every file read again.
     All,
@@ -86,7 +88,7 @@ pub enum Scope<'a> {
 pub fn refresh(
     conn: &mut Connection,
     project: &Project,
-    processes: &dyn ProcessTable,
+    processes: &dyn Machine,
     stale_after: Duration,
     scope: Scope<'_>,
     progress: &mut dyn FnMut(usize, usize),
@@ -103,7 +105,7 @@ pub fn refresh(
     let dir_stamp = stamp(&runs_dir).map(|(s, _)| s);
     let stored_dir_stamp = load_dir_stamp(&tx).map_err(sql)?;
     let forced = !matches!(scope, Scope::Changed);
-    let (candidates, removed, listed) = match scope {
+    let (mut candidates, removed, listed) = match scope {
         Scope::Runs(ids) => (ids.to_vec(), Vec::new(), false),
         Scope::Changed if dir_stamp.is_some() && dir_stamp == stored_dir_stamp => {
             (unfinished_ids(&tx).map_err(sql)?, Vec::new(), false)
@@ -116,7 +118,7 @@ pub fn refresh(
                 .filter(|id| !on_disk.contains(id.as_str()))
                 .cloned()
                 .collect();
-            let mut candidates: Vec<RunId> = if matches!(scope, Scope::All) {
+            let candidates: Vec<RunId> = if matches!(scope, Scope::All) {
                 on_disk.iter().filter_map(|id| RunId::parse(id)).collect()
             } else {
                 let mut c: Vec<RunId> = on_disk
@@ -127,11 +129,17 @@ pub fn refresh(
                 c.extend(unfinished_ids(&tx).map_err(sql)?);
                 c
             };
-            candidates.sort();
-            candidates.dedup();
             (candidates, removed, true)
         }
     };
+    if matches!(scope, Scope::Changed) {
+        // Broken run directories are looked at until fixed; reopened finished runs have their
+        // stamps compared (a few stats each: there are few of both).
+        candidates.extend(broken_ids(&tx).map_err(sql)?);
+        candidates.extend(reopened_ids(project));
+    }
+    candidates.sort();
+    candidates.dedup();
     // Past this many runs to read, dropping and rebuilding the secondary indexes wins.
     const BULK_THRESHOLD: usize = 2000;
     let bulk = candidates.len() >= BULK_THRESHOLD;
@@ -149,11 +157,20 @@ pub fn refresh(
         }
         let json_path = project.run_json_path(&id);
         let Some((json_stamp, _)) = stamp(&json_path) else {
-            if delete_run(&tx, id.as_str()).map_err(sql)? {
+            let known = delete_run(&tx, id.as_str()).map_err(sql)?;
+            if known {
                 report.removed += 1;
-            } else if project.run_dir(&id).is_dir() {
+            }
+            let dir = project.run_dir(&id);
+            if !dir.is_dir() {
+                forget_broken(&tx, id.as_str()).map_err(sql)?;
+            } else if !known && being_created(&dir) && !is_broken(&tx, id.as_str()).map_err(sql)? {
                 // A run directory whose run.json is not written yet: list again next time.
                 incomplete_dir = true;
+            } else {
+                let problem = "run.json is missing".to_string();
+                report.warnings.push(broken_warning(project, &id, &problem));
+                remember_broken(&tx, id.as_str(), &problem).map_err(sql)?;
             }
             continue;
         };
@@ -168,9 +185,13 @@ pub fn refresh(
         match read_run(project, &id, &json_path, prev, metrics_stamp, &mut report) {
             Ok(read) => {
                 write_run(&tx, &read, json_stamp, metrics_stamp).map_err(sql)?;
+                forget_broken(&tx, id.as_str()).map_err(sql)?;
                 report.updated += 1;
             }
-            Err(warning) => report.warnings.push(warning),
+            Err(problem) => {
+                report.warnings.push(broken_warning(project, &id, &problem));
+                remember_broken(&tx, id.as_str(), &problem).map_err(sql)?;
+            }
         }
     }
     if total >= BULK_THRESHOLD {
@@ -185,6 +206,7 @@ pub fn refresh(
         if delete_run(&tx, gone).map_err(sql)? {
             report.removed += 1;
         }
+        forget_broken(&tx, gone).map_err(sql)?;
     }
     if listed && !incomplete_dir {
         store_dir_stamp(&tx, dir_stamp).map_err(sql)?;
@@ -216,6 +238,101 @@ fn list_run_dirs(runs_dir: &std::path::Path) -> Result<HashSet<String>, StoreErr
                 .map(String::from)
         })
         .collect())
+}
+
+/// How long a run directory without run.json counts as being created (`ox run` and the
+/// Python client write run.json right after the directory) before it is reported broken.
+const CREATION_GRACE: Duration = Duration::from_secs(60);
+
+/// Whether a run directory without run.json is one a writer is creating: recent, and holding
+/// nothing but the temporary file run.json is written through. One holding a log or other
+/// files lost its run.json.
+fn being_created(dir: &std::path::Path) -> bool {
+    let young = stamp(dir)
+        .and_then(|(_, mtime)| mtime.elapsed().ok())
+        .is_some_and(|age| age < CREATION_GRACE);
+    young
+        && std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .all(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        })
+}
+
+/// The warning for a run directory that cannot be read, naming the files left without a
+/// run and what to do.
+fn broken_warning(project: &Project, id: &RunId, problem: &str) -> String {
+    let files = orphaned_files(project, id);
+    let files = if files.is_empty() {
+        String::new()
+    } else {
+        format!("; its files: {}", files.join(", "))
+    };
+    format!(
+        "run {id} cannot be read ({problem}){files}; restore or fix its run.json and run `ox reindex {id}`, or delete the run's files"
+    )
+}
+
+/// The files a run has besides its run.json, relative to the project root.
+pub(crate) fn orphaned_files(project: &Project, id: &RunId) -> Vec<String> {
+    let mut files: Vec<std::path::PathBuf> = [project.metrics_path(id), project.system_path(id)]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(project.run_dir(id)) {
+        let mut inside: Vec<std::path::PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "run.json"))
+            .collect();
+        inside.sort();
+        files.extend(inside);
+    }
+    files
+        .iter()
+        .map(|p| {
+            p.strip_prefix(project.root())
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+fn broken_ids(tx: &Transaction<'_>) -> rusqlite::Result<Vec<RunId>> {
+    let mut stmt = tx.prepare("SELECT id FROM broken_runs")?;
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| RunId::parse(id)).collect())
+}
+
+fn is_broken(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM broken_runs WHERE id = ?1")?
+        .exists([id])
+}
+
+fn remember_broken(tx: &Transaction<'_>, id: &str, problem: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO broken_runs (id, problem) VALUES (?1, ?2)")?
+        .execute([id, problem])?;
+    Ok(())
+}
+
+fn forget_broken(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM broken_runs WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Runs marked in `.ox/reopened/` (finished runs a client reopened to log more).
+fn reopened_ids(project: &Project) -> Vec<RunId> {
+    let Ok(entries) = std::fs::read_dir(project.reopened_dir()) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(RunId::parse))
+        .collect()
 }
 
 fn known_ids(tx: &Transaction<'_>) -> rusqlite::Result<HashSet<String>> {
@@ -338,7 +455,7 @@ fn read_run(
                             }
                         }
                     }
-                    LineKind::Params(p) => state.params.extend(p.clone()),
+                    LineKind::Params(p) => ox_core::deep_merge(&mut state.params, p),
                     LineKind::Other => {}
                 },
             );
@@ -378,9 +495,7 @@ fn read_run(
     }
     // Params declared by the training process fill in; run.json's own params win.
     let mut merged = state.params.clone();
-    for (k, v) in std::mem::take(&mut run.params) {
-        merged.insert(k, v);
-    }
+    ox_core::deep_merge(&mut merged, &run.params);
     run.params = merged;
     let shown = tail_acc.unwrap_or_else(|| state.acc.clone());
     Ok(ReadRun {
@@ -489,7 +604,7 @@ fn write_run(
             }
         }
     }
-    let pid_start_ticks = run.extra.get("pid_start_ticks").and_then(Value::as_u64);
+    let pid_start_ticks = run.pid_start_ticks;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
            metrics_state, raw_status, pid, pid_start_ticks, host)
@@ -547,7 +662,7 @@ fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
 fn mark_crashed(
     tx: &Transaction<'_>,
     project: &Project,
-    processes: &dyn ProcessTable,
+    processes: &dyn Machine,
     stale_after: Duration,
 ) -> rusqlite::Result<usize> {
     /// id, pid, pid_start_ticks, host, started

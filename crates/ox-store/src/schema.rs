@@ -63,6 +63,9 @@ CREATE TABLE file_state (
     r#"DELETE FROM file_state
        WHERE metrics_state LIKE '%"first":null%' OR metrics_state LIKE '%"last":null%';
      DELETE FROM meta WHERE key = 'runs_dir_stamp';"#,
+    // 6: run directories that cannot be read (run.json missing or unparsable), so that every
+    // refresh reports them again until they are fixed or removed.
+    "CREATE TABLE IF NOT EXISTS broken_runs (id TEXT PRIMARY KEY, problem TEXT NOT NULL) WITHOUT ROWID;",
 ];
 
 /// Errors of opening or migrating the catalog database.

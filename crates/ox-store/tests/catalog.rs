@@ -236,10 +236,16 @@ fn references_filters_and_sorting() {
         Err(StoreError::NoSuchRun { suggestions, .. }) => assert_eq!(suggestions, ["a"]),
         other => panic!("{other:?}"),
     }
-    // All ids of a single millisecond share a prefix: a short prefix is ambiguous.
+    // All ids of a single millisecond share a prefix: a short prefix is ambiguous, and the
+    // error counts every match.
     assert!(matches!(
         c.resolve(&a.as_str()[..4]),
-        Err(StoreError::AmbiguousRun { .. })
+        Err(StoreError::AmbiguousRun { total, .. }) if total >= 2
+    ));
+    // Under 4 characters an id prefix is refused, saying how many ids it starts.
+    assert!(matches!(
+        c.resolve(&a.as_str()[..2]),
+        Err(StoreError::PrefixTooShort { matches, .. }) if matches >= 2
     ));
 
     let ids = |f: RunFilter| {
@@ -371,29 +377,48 @@ fn sub_second_times_order_as_times() {
 }
 
 #[test]
-fn runs_named_asks_the_catalog_and_reads_only_the_runs_it_lacks() {
+fn runs_named_reads_the_run_files_and_never_the_catalog() {
     let (_d, p) = project();
     let a = make_run(&p, "x", Status::Completed, json!({}), "");
     make_run(&p, "y", Status::Completed, json!({}), "");
-    // No catalog yet: the run files answer.
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![a.clone()]);
     assert!(ox_store::runs_named(&p, "other", "x").is_empty());
+    // Whatever the catalog holds does not matter: it is not opened (not even created).
+    assert!(!p.db_path().exists());
     drop(Catalog::open(&p).unwrap());
+    std::fs::write(p.db_path(), b"not a database").unwrap();
     let b = make_run(&p, "x", Status::Completed, json!({}), "");
-    // The catalog answers for the runs it holds (a's file no longer parses, yet a is found);
-    // b, written after the catalog was built, is read from its file.
-    std::fs::write(p.run_json_path(&a), b"{garbage").unwrap();
     let mut both = vec![a.clone(), b.clone()];
     both.sort();
     assert_eq!(ox_store::runs_named(&p, "s", "x"), both);
-    // A run removed from disk is not reported although the catalog still lists it.
-    std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
+    assert_eq!(std::fs::read(p.db_path()).unwrap(), b"not a database");
+    // A run whose run.json no longer parses, or whose directory is gone, is not reported.
+    std::fs::write(p.run_json_path(&a), b"{garbage").unwrap();
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![b.clone()]);
-    // An unreadable catalog falls back to the files.
-    for suffix in ["", "-wal", "-shm"] {
-        let path = format!("{}{suffix}", p.db_path().display());
-        let _ = std::fs::remove_file(&path);
-    }
-    std::fs::write(p.db_path(), b"not a database").unwrap();
+    std::fs::remove_dir_all(p.run_dir(&a)).unwrap();
     assert_eq!(ox_store::runs_named(&p, "s", "x"), vec![b]);
+}
+
+#[test]
+fn nested_declared_params_merge_deeply_while_running() {
+    // The same deep merge as the supervisor's at the end of the run (ox_core::deep_merge):
+    // a running run shows the params it will show once finished.
+    let (_d, p) = project();
+    let id = make_run(
+        &p,
+        "nested",
+        Status::Running,
+        json!({"model": {"layers": 2}, "lr": 0.1}),
+        concat!(
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":64,\"layers\":3}}}\n",
+            "{\"type\":\"params\",\"params\":{\"model\":{\"width\":128},\"seed\":1}}\n",
+        ),
+    );
+    let c = Catalog::open(&p).unwrap();
+    let v = c.run(id.as_str()).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(v.run.params.clone()),
+        json!({"model": {"layers": 2, "width": 128}, "lr": 0.1, "seed": 1}),
+        "declared params deep-merged, later lines winning, run.json's own params winning"
+    );
 }

@@ -2,6 +2,8 @@
 //! format, and a way to run the `ox` binary in it with a clean environment.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -151,6 +153,8 @@ pub fn ox_command(bin: &Path, dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
+    // Tables fit the terminal: the same width wherever the tests run.
+    cmd.env_remove("COLUMNS");
     cmd
 }
 

@@ -4,7 +4,7 @@ inputs, which `tests/reference.rs` checks ox-analysis against (relative 1e-9; bo
 Monte-Carlo results within their Monte-Carlo error).
 
 Run once after changing the cases (CI does not have SciPy; the JSON is committed):
-    pip install scipy numpy statsmodels
+    pip install scipy numpy statsmodels pingouin
     python3 crates/ox-analysis/tests/reference/generate.py
 Versions used are recorded in the output.
 """
@@ -16,6 +16,7 @@ import numpy as np
 import scipy
 import scipy.stats as st
 import statsmodels
+import pingouin as pg
 from statsmodels.stats.multitest import multipletests
 
 rng = np.random.default_rng(20261123)
@@ -113,6 +114,11 @@ for name, (xs, ys) in pairs.items():
     n1, n2 = len(x), len(y)
     sp = math.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
     d = (np.mean(x) - np.mean(y)) / sp if sp > 0 else None
+    if d is not None:
+        # Cohen's d as pingouin computes it (pooled std, n - 1 weights).
+        d_pg = pg.compute_effsize(x, y, paired=False, eftype="cohen")
+        assert abs(d_pg - d) <= 1e-12 * max(1, abs(d)), (name, d_pg, d)
+        d = d_pg
     ties = len(np.unique(np.concatenate([x, y]))) < n1 + n2
     method = "asymptotic" if (n1 > 8 and n2 > 8) or ties else "exact"
     two_sample.append({"name": name, "x": arr(xs), "y": arr(ys),
@@ -199,7 +205,8 @@ for name, groups in eta_inputs.items():
         k, n = len(groups), len(allv)
         via_f = fo.statistic * (k - 1) / (fo.statistic * (k - 1) + (n - k))
         assert abs(via_f - value) <= 1e-12 * max(1, abs(value)), (via_f, value)
-    eta.append({"name": name, "groups": groups, "eta_squared": f(value)})
+    eta.append({"name": name, "groups": groups, "eta_squared": f(value),
+                "anova_f": f(fo.statistic), "anova_p": f(fo.pvalue)})
 
 spearman = []
 sp_inputs = {
@@ -210,7 +217,7 @@ sp_inputs = {
 }
 for name, (x, y) in sp_inputs.items():
     spearman.append({"name": name, "x": [float(v) for v in x], "y": [float(v) for v in y],
-                     "rho": f(st.spearmanr(x, y).statistic)})
+                     "rho": f(st.spearmanr(x, y).statistic), "p": f(st.spearmanr(x, y).pvalue)})
 
 t_quantiles = []
 for df in (1, 2, 3, 4.5, 7, 29, 100, 1e4):
@@ -273,12 +280,43 @@ gp = st.permutation_test((gd,), mean_stat, permutation_type="samples", n_resampl
 cli_paired = {"match_a": pa, "match_b": pb, "graded_a": ga, "graded_b": gb,
               "graded_mean_diff": f(gd.mean()), "graded_permutation_p": f(gp)}
 
+# Grubbs' test for one outlier (two-sided, alpha = 0.01): G, its critical value from
+# scipy.stats.t.ppf, and the Bonferroni p-value from scipy.stats.t.sf. No draws from rng
+# here, so the sections above keep their values.
+def grubbs(x, alpha=0.01):
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    dev = np.abs(x - x.mean())
+    g = dev.max() / x.std(ddof=1)
+    t = st.t.ppf(1 - alpha / (2 * n), n - 2)
+    crit = (n - 1) / math.sqrt(n) * math.sqrt(t * t / (n - 2 + t * t))
+    tg = math.sqrt(n * (n - 2) * g * g / ((n - 1) ** 2 - n * g * g))
+    p = min(1.0, 2 * n * st.t.sf(tg, n - 2))
+    return {"values": [float(v) for v in x], "index": int(dev.argmax()), "g": f(g),
+            "critical": f(crit), "p": f(p)}
+
+
+grubbs_cases = [grubbs(v) for v in (
+    [1.0, 1.1, 0.9, 1.05, 10.0],
+    [0.50, 0.51, 0.49, 0.505, 0.495, 0.90],
+    [0.41, 0.43, 0.39, 0.40, 0.45, 0.42, 0.38, 0.44],
+    [2.0, 2.1, 1.9, 2.05, 1.95, 2.02, 1.98, 2.01, 1.99, 3.5],
+)]
+grubbs_critical = [{"n": n, "alpha": 0.01, "critical": grubbs(np.arange(n, dtype=float))["critical"]}
+                   for n in (3, 5, 6, 8, 10, 20, 50)]
+f_tails = []
+for d1, d2 in ((1, 1), (2, 6), (3, 20), (10, 4.5)):
+    for x in (0.1, 1.0, 3.5, 40.0):
+        f_tails.append({"d1": d1, "d2": d2, "f": x, "p": f(st.f.sf(x, d1, d2))})
+
 out = {
     "generator": "crates/ox-analysis/tests/reference/generate.py",
-    "versions": {"scipy": scipy.__version__, "numpy": np.__version__, "statsmodels": statsmodels.__version__},
+    "versions": {"scipy": scipy.__version__, "numpy": np.__version__, "statsmodels": statsmodels.__version__,
+                 "pingouin": pg.__version__},
     "describe": describe, "bootstrap": bootstrap, "two_sample": two_sample, "holm": holm,
     "mcnemar": mcnemar, "paired": paired, "eta_squared": eta, "spearman": spearman,
     "t_quantiles": t_quantiles, "t_tails": t_tails, "cli": cli, "cli_paired": cli_paired,
+    "grubbs": grubbs_cases, "grubbs_critical": grubbs_critical, "f_tails": f_tails,
 }
 path = pathlib.Path(__file__).with_name("reference.json")
 path.write_text(json.dumps(out, indent=1, allow_nan=False) + "\n")

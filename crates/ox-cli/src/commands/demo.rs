@@ -8,9 +8,9 @@ use anyhow::Context;
 
 use crate::{CliError, Outcome};
 
-/// The training script and the Python client, embedded so the binary is self-contained.
+/// The training script, embedded so the binary is self-contained (`import ox` in it finds
+/// the client `ox run` offers, see `ox_exec::python_client`).
 const TRAIN_PY: &str = include_str!("../../../../examples/demo/train.py");
-const CLIENT_PY: &str = include_str!("../../../../python/ox/__init__.py");
 
 const LEARNING_RATES: [&str; 3] = ["0.01", "0.1", "1.0"];
 const SEEDS: [u32; 3] = [1, 2, 3];
@@ -42,8 +42,6 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let project = ox_core::Project::init(&args.dir).context("cannot create the demo project")?;
     let root = project.root().to_path_buf();
     write_file(&root.join("train.py"), TRAIN_PY)?;
-    // `import ox` finds the client next to the script.
-    write_file(&root.join("ox").join("__init__.py"), CLIENT_PY)?;
     let ox = std::env::current_exe().context("cannot locate the ox binary")?;
 
     eprintln!(
@@ -82,14 +80,44 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         return Ok(Outcome::Failed);
     }
     eprintln!(
-        "\nnext: cd {dir} && ox sweep status demo   # the sweep's members and failures\n      cd {dir} && ox show 'lr=0.1,seed=1'   # one run with its curves\n      cd {dir} && ox query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && ox stats --where \"sweep = 'demo'\" --metric val_loss --group-by lr   # seeds grouped, intervals, tests",
-        dir = args.dir.display()
+        "\nnext: cd {dir} && {ox} sweep status demo   # the sweep's members and failures\n      cd {dir} && {ox} show 'lr=0.1,seed=1'   # one run with its curves\n      cd {dir} && {ox} query \"lr = 0.1 ORDER BY metrics.val_loss\"\n      cd {dir} && {ox} stats --where \"sweep = 'demo'\" --metric val_loss --group-by lr   # seeds grouped, intervals, tests",
+        dir = args.dir.display(),
+        ox = invocation(&ox)
     );
     Ok(if swept.success() {
         Outcome::Success
     } else {
         Outcome::Failed
     })
+}
+
+/// How to call this binary in a printed hint: `ox` when that is what PATH finds, else its
+/// full path (after `cargo run -- demo`, `ox` is usually not installed yet).
+fn invocation(exe: &Path) -> String {
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            let candidate = dir.join("ox");
+            candidate.is_file() && candidate.canonicalize().ok() == exe.canonicalize().ok()
+        })
+    });
+    if on_path {
+        "ox".to_string()
+    } else {
+        shell_quote(&exe.display().to_string())
+    }
+}
+
+/// `text` as one shell word.
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn check_python(python: &str) -> Result<(), CliError> {

@@ -7,7 +7,9 @@ use ox_query::{CmpOp, CompiledQuery, Field, KnownKeys, QueryError, Span, Summary
 use ox_store::{Catalog, RunView, StoreError};
 
 use crate::output::{Format, RowsArgs, open_catalog, split_columns, store_error};
-use crate::runs_output::{default_columns, print_runs};
+use crate::runs_output::{
+    default_columns, fit_columns, hidden_params_note, print_runs, terminal_width,
+};
 use crate::{CliError, Outcome};
 
 /// Arguments of `ox query`.
@@ -67,18 +69,25 @@ pub fn print(
         return Ok(Outcome::Success);
     }
     // JSON has no columns; working out which params vary costs time on large results.
-    let columns = match split_columns(columns) {
-        c if !c.is_empty() || format == Format::Json => c
-            .iter()
-            .map(|col| column_key(col, &selected.keys))
-            .collect(),
-        _ => default_columns(views, &metric_columns(&selected.compiled)),
+    let (columns, hidden) = match split_columns(columns) {
+        c if !c.is_empty() || format == Format::Json => {
+            (column_keys(&c, &selected.keys)?, Vec::new())
+        }
+        _ => fit_columns(
+            views,
+            default_columns(views, &metric_columns(&selected.compiled)),
+            format,
+            terminal_width(),
+        ),
     };
     // Buffered: stdout is line-buffered, and pretty JSON has a line per field.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     print_runs(&mut out, views, format, &columns)
         .and_then(|()| out.flush())
         .map_err(|e| CliError::failed(anyhow::Error::from(e)))?;
+    if let Some(note) = hidden_params_note(&hidden) {
+        eprintln!("{note}");
+    }
     Ok(Outcome::Success)
 }
 
@@ -108,15 +117,50 @@ fn value_key(field: &Field) -> String {
     }
 }
 
-/// A `--columns` entry as a `RunView::value` key: names written in the query language
-/// (``metrics.`train/loss`.min``, a bare param) are resolved; anything else is kept as is.
-fn column_key(column: &str, keys: &KnownKeys) -> String {
-    let resolved = ox_query::parse(&format!("ORDER BY {column}"))
-        .ok()
-        .and_then(|q| q.order_by.into_iter().next())
-        .filter(|k| !k.descending)
-        .and_then(|k| ox_query::resolve(&k.name, keys).ok());
-    resolved.map_or_else(|| column.to_string(), |f| value_key(&f))
+/// `--columns` entries as `RunView::value` keys, each resolved like a name in a query
+/// (``metrics.`train/loss`.min``, a bare param): an unknown name is a usage error with the
+/// closest names, not an empty column.
+pub fn column_keys(columns: &[String], keys: &KnownKeys) -> Result<Vec<String>, CliError> {
+    columns
+        .iter()
+        .map(|c| check_name("--columns", c, keys).map(|f| value_key(&f)))
+        .collect()
+}
+
+/// A `--sort [-]KEY` checked against the catalog's names, as a `RunView::value` sort spec.
+pub fn sort_spec(spec: &str, keys: &KnownKeys) -> Result<String, CliError> {
+    let (key, descending) = match spec.strip_prefix('-') {
+        Some(k) => (k, "-"),
+        None => (spec, ""),
+    };
+    Ok(format!(
+        "{descending}{}",
+        value_key(&check_name("--sort", key, keys)?)
+    ))
+}
+
+/// Resolves one name given to a flag (`--sort`, `--columns`) the way a query resolves names:
+/// the same errors and "did you mean" hints, exit 2.
+pub fn check_name(flag: &str, name: &str, keys: &KnownKeys) -> Result<Field, CliError> {
+    let text = format!("ORDER BY {name}");
+    let flag_error = |e: QueryError| {
+        let err = CliError::usage(anyhow::anyhow!("{flag} {name}: {}", e.message));
+        match e.hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    };
+    let parsed = ox_query::parse(&text).map_err(flag_error)?;
+    match parsed.order_by.into_iter().next() {
+        Some(k) if parsed.filter.is_none() && parsed.limit.is_none() && !k.descending => {
+            ox_query::resolve(&k.name, keys).map_err(flag_error)
+        }
+        _ => Err(
+            CliError::usage(anyhow::anyhow!("{flag} takes names, got {name:?}")).hint(
+                "a run field, a param or metrics.NAME[.SUMMARY]; backticks around odd names: metrics.`train/loss`",
+            ),
+        ),
+    }
 }
 
 /// Compiles `query` against the catalog's names and loads the runs it selects. `text` is

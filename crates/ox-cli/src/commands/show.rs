@@ -9,7 +9,7 @@ use ox_render::{Cell, Table, format_number, sparkline};
 use ox_store::RunView;
 use serde::Serialize;
 
-use crate::output::{Format, open_catalog, store_error};
+use crate::output::{Format, open_catalog};
 use crate::runs_output::{RunJson, format_duration};
 use crate::{CliError, Outcome};
 
@@ -22,7 +22,7 @@ pub struct Args {
     /// The run: id, unique id prefix, name, or study/name.
     pub run: String,
     /// Output format (table or json).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Json]))]
     pub format: Option<Format>,
 }
 
@@ -37,7 +37,9 @@ struct ShowJson<'a> {
 /// Prints one run.
 pub fn run(args: Args) -> Result<Outcome, CliError> {
     let catalog = open_catalog()?;
-    let view = catalog.run(&args.run).map_err(store_error)?;
+    let view = catalog
+        .run(&args.run)
+        .map_err(|e| crate::output::run_error(&catalog, &args.run, e))?;
     let files = run_files(catalog.project(), &view);
     let mut out = std::io::stdout().lock();
     let text = match Format::or_default(args.format) {

@@ -1,39 +1,28 @@
 //! `ox stats`: configurations grouped across seeds with intervals and tests, what mattered,
 //! run diagnostics; `ox stats --paired A B` compares two evaluations sample by sample.
 //!
-//! This file selects runs and turns them into values for `ox_analysis`; `stats/json.rs`
-//! holds the `--format json` contract types, `stats/render.rs` the table/csv/md/latex
-//! output and `stats/paired.rs` the paired comparison.
+//! This file parses the flags, selects runs, hands them to `ox_analysis::stats_for_runs`
+//! (which owns the selection and cost policies and the `--format json` answer), reads the
+//! metric series for the diagnostics and prints; `stats/render.rs` holds the
+//! table/csv/md/latex output and `stats/paired.rs` the paired comparison.
 
-mod json;
 mod paired;
 mod render;
 
 use std::collections::BTreeMap;
 
 use anyhow::anyhow;
-use ox_analysis::diagnostics::{SeriesDiagnostics, SeriesOptions, diagnose_series};
-use ox_analysis::report::Excluded;
-use ox_analysis::{Direction, Observation, StatsOptions, analyze};
-use ox_core::{MetricSummary, MetricsFileReader, Status, flatten_params};
+use ox_analysis::runs::{MetricSpec, RunInput, RunStats as StatsRun, StatsError, StatsRequest};
+use ox_analysis::{Direction, stats_for_runs};
+use ox_core::{MetricsFileReader, Status};
+use ox_query::suggest::{closest, or_list};
 use ox_store::{RunFilter, RunView};
-use serde_json::Value;
 
-use crate::output::open_catalog;
+use crate::output::{Format, open_catalog};
 use crate::{CliError, Outcome};
 
 /// Largest `--bootstrap` (each resample mean is kept in memory to take percentiles).
 const MAX_RESAMPLES: usize = 10_000_000;
-
-/// Output formats of `ox stats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StatsFormat {
-    Table,
-    Json,
-    Csv,
-    Md,
-    Latex,
-}
 
 /// Arguments of `ox stats`.
 #[derive(Debug, clap::Args)]
@@ -93,74 +82,7 @@ pub struct Args {
     pub scorer: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: StatsFormat,
-}
-
-/// Which per-run summary of a metric series is the run's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Summary {
-    First,
-    Last,
-    Min,
-    Max,
-    Mean,
-}
-
-impl Summary {
-    fn name(self) -> &'static str {
-        match self {
-            Summary::First => "first",
-            Summary::Last => "last",
-            Summary::Min => "min",
-            Summary::Max => "max",
-            Summary::Mean => "mean",
-        }
-    }
-    fn of(self, s: &MetricSummary) -> f64 {
-        s.get(self.name()).unwrap_or(f64::NAN)
-    }
-}
-
-/// Splits `M[:SUMMARY]`; a colon followed by anything else stays part of the name.
-pub fn parse_metric_spec(spec: &str) -> (String, Summary) {
-    if let Some((name, suffix)) = spec.rsplit_once(':') {
-        let summary = match suffix {
-            "first" => Some(Summary::First),
-            "last" => Some(Summary::Last),
-            "min" => Some(Summary::Min),
-            "max" => Some(Summary::Max),
-            "mean" => Some(Summary::Mean),
-            _ => None,
-        };
-        if let Some(s) = summary
-            && !name.is_empty()
-        {
-            return (name.to_string(), s);
-        }
-    }
-    (spec.to_string(), Summary::Last)
-}
-
-/// Where the direction came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModeSource {
-    Flag,
-    MetricName,
-}
-
-/// Everything `ox stats` computed, ready for output.
-pub struct StatsRun {
-    pub metric: String,
-    pub summary: Summary,
-    pub mode_source: ModeSource,
-    pub options: StatsOptions,
-    pub report: ox_analysis::StatsReport,
-    pub cost_kind: Option<&'static str>,
-    /// Per run, when the series was read.
-    pub diagnostics: Vec<(String, SeriesDiagnostics)>,
-    /// `--threshold`, when given.
-    pub threshold: Option<f64>,
-    pub warnings: Vec<String>,
+    pub format: Format,
 }
 
 /// Runs `ox stats`.
@@ -194,98 +116,27 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             CliError::usage(anyhow!("--metric is required")).hint("e.g. ox stats --metric loss")
         );
     };
-    let (metric, summary) = parse_metric_spec(spec);
-    let (direction, mode_source) = match args.mode.as_deref() {
-        Some(m) => (
+    let direction = match args.mode.as_deref() {
+        Some(m) => Some(
             Direction::parse(m)
                 .ok_or_else(|| CliError::usage(anyhow!("--mode must be min or max, got {m:?}")))?,
-            ModeSource::Flag,
         ),
-        None => (
-            Direction::infer(&metric).ok_or_else(|| {
-                CliError::usage(anyhow!(
-                    "cannot tell whether lower or higher {metric:?} is better"
-                ))
-                .hint("pass --mode min (lower is better) or --mode max (higher is better)")
-            })?,
-            ModeSource::MetricName,
-        ),
+        None => None,
     };
     let catalog = open_catalog()?;
     let (views, status_chosen) = select_runs(&catalog, &args)?;
-    if views.is_empty() {
-        return Err(CliError::usage(anyhow!("no runs selected"))
-            .hint("`ox ls` lists the runs; check --study/--status/--where"));
-    }
-    let cost_kind = cost_kind(&views);
-    let mut observations = Vec::new();
-    let mut excluded = Vec::new();
-    let mut not_completed = 0usize;
-    for v in &views {
-        let id = v.run.id.to_string();
-        // A failed, killed, crashed or unfinished run's metric is a partial one: it counts
-        // only when the user chose statuses (--status, or `status` in --where).
-        if !status_chosen && v.run.status != Status::Completed {
-            let status = v.run.status.as_str();
-            not_completed += 1;
-            excluded.push(Excluded {
-                run_id: id,
-                reason: format!(
-                    "status {status} (only completed runs count unless --status or --where selects a status)"
-                ),
-            });
-            continue;
-        }
-        match v.metrics.get(&metric) {
-            None => excluded.push(Excluded {
-                run_id: id,
-                reason: format!("no metric '{metric}'"),
-            }),
-            Some(s) => observations.push(Observation {
-                run_id: id,
-                params: flatten_params(&v.run.params)
-                    .into_iter()
-                    .map(|(k, v)| (k, v.clone()))
-                    .collect::<BTreeMap<_, _>>(),
-                value: summary.of(s),
-                cost: run_cost(v, cost_kind),
-            }),
-        }
-    }
-    if observations.is_empty() && not_completed > 0 {
-        return Err(CliError::usage(anyhow!(
-            "no selected run is both completed and has the metric {metric:?} ({not_completed} of {} are not completed)",
-            views.len()
-        ))
-        .hint("failed, killed, crashed and running runs count only when chosen: add --status failed, or a status condition to --where"));
-    }
-    if observations.is_empty() {
-        let mut known: Vec<&String> = views.iter().flat_map(|v| v.metrics.keys()).collect();
-        known.sort();
-        known.dedup();
-        let list: Vec<&str> = known.iter().take(12).map(|s| s.as_str()).collect();
-        return Err(
-            CliError::usage(anyhow!("no selected run has the metric {metric:?}"))
-                .hint(format!("metrics of the selected runs: {}", list.join(", "))),
-        );
-    }
-    if let Some(unknown) = args.group_by.iter().find(|k| {
-        !observations
-            .iter()
-            .any(|o| o.params.contains_key(k.as_str()))
-    }) {
-        let mut keys: Vec<&String> = observations.iter().flat_map(|o| o.params.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let list: Vec<&str> = keys.iter().take(20).map(|s| s.as_str()).collect();
-        return Err(
-            CliError::usage(anyhow!("no selected run has the param {unknown:?}"))
-                .hint(format!("params of the selected runs: {}", list.join(", "))),
-        );
-    }
-    let options = StatsOptions {
-        metric: metric.clone(),
+    let inputs: Vec<RunInput> = views
+        .iter()
+        .map(|v| RunInput {
+            run: &v.run,
+            duration_s: v.duration_s,
+            metrics: &v.metrics,
+        })
+        .collect();
+    let request = StatsRequest {
+        metric: MetricSpec::parse(spec),
         direction,
+        status_chosen,
         confidence: args.confidence,
         alpha: args.alpha,
         group_by: (!args.group_by.is_empty()).then(|| args.group_by.clone()),
@@ -293,46 +144,26 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         bootstrap: args.bootstrap.map(|b| (b, args.seed)),
         diminishing_tolerance: args.tolerance,
     };
-    let report = analyze(&observations, excluded, &options);
+    let mut stats = stats_for_runs(&inputs, &request).map_err(stats_error)?;
+    stats.threshold = args.threshold;
     let mut warnings = Vec::new();
-    let diagnostics = if args.no_diagnostics {
-        Vec::new()
-    } else {
-        diagnose(
-            &catalog,
-            &views,
-            &report,
-            &metric,
-            direction,
-            args.threshold,
-            &mut warnings,
-        )
-    };
-    let stats = StatsRun {
-        metric,
-        summary,
-        mode_source,
-        options,
-        report,
-        cost_kind,
-        diagnostics,
-        threshold: args.threshold,
-        warnings,
-    };
-    for w in &stats.warnings {
+    if !args.no_diagnostics {
+        diagnose(&catalog, &views, &mut stats, &mut warnings);
+    }
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
     let text = match args.format {
-        StatsFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json::stats_json(&stats))
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&stats.to_json())
                 .map_err(|e| CliError::failed(anyhow!(e)))?;
             s.push('\n');
             s
         }
-        StatsFormat::Table => render::text(&stats),
-        StatsFormat::Csv => render::groups_table(&stats).to_csv(),
-        StatsFormat::Md => render::markdown(&stats),
-        StatsFormat::Latex => render::latex(&stats),
+        Format::Table => render::text(&stats),
+        Format::Csv => render::groups_table(&stats).to_csv(),
+        Format::Md => render::markdown(&stats),
+        Format::Latex => render::latex(&stats),
     };
     print!("{text}");
     Ok(Outcome::Success)
@@ -367,62 +198,53 @@ fn select_runs(catalog: &ox_store::Catalog, args: &Args) -> Result<(Vec<RunView>
     Ok((views, args.status.is_some()))
 }
 
-/// GPU-hours when every selected run records them (`gpu_hours` in run.json or as a
-/// metric), else wall time when any run has one.
-fn cost_kind(views: &[RunView]) -> Option<&'static str> {
-    if views.iter().all(|v| gpu_hours(v).is_some()) {
-        Some("gpu_hours")
-    } else if views.iter().any(|v| v.duration_s.is_some()) {
-        Some("duration_s")
+/// A request `ox stats` cannot answer, as a usage error that says what exists.
+fn stats_error(e: StatsError) -> CliError {
+    let hint = match &e {
+        StatsError::NoRuns => "`ox ls` lists the runs; check --study/--status/--where".to_string(),
+        StatsError::NoSuchMetric { metric, known } => names_hint(metric, known, "metrics"),
+        StatsError::UnknownSummary { metric, .. } => format!(
+            "a summary is one of: {}; e.g. --metric {metric}:min",
+            ox_analysis::runs::Summary::ALL.map(|s| s.name()).join(", ")
+        ),
+        StatsError::NotCompleted { .. } => "failed, killed, crashed and running runs count only when chosen: add --status failed, or a status condition to --where".to_string(),
+        StatsError::UnknownDirection { .. } => {
+            "pass --mode min (lower is better) or --mode max (higher is better)".to_string()
+        }
+        StatsError::NoSuchParam { param, known } => names_hint(param, known, "params"),
+    };
+    CliError::usage(e).hint(hint)
+}
+
+/// "did you mean a or b?", else the first names there are.
+fn names_hint(wanted: &str, known: &[String], what: &str) -> String {
+    let close = closest(wanted, known.iter().map(String::as_str));
+    if close.is_empty() {
+        let shown: Vec<&str> = known.iter().take(12).map(String::as_str).collect();
+        let more = known.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!("{what} of the selected runs: {}{more}", shown.join(", "))
     } else {
-        None
+        format!("did you mean {}?", or_list(&close))
     }
 }
 
-fn gpu_hours(v: &RunView) -> Option<f64> {
-    v.run
-        .extra
-        .get("gpu_hours")
-        .and_then(Value::as_f64)
-        .or_else(|| v.metrics.get("gpu_hours").map(|s| s.last))
-        .filter(|h| h.is_finite())
-}
-
-fn run_cost(v: &RunView, kind: Option<&str>) -> Option<f64> {
-    match kind {
-        Some("gpu_hours") => gpu_hours(v),
-        Some(_) => v.duration_s,
-        None => None,
-    }
-}
-
+/// Reads the metric series of the runs the diagnostics want.
 fn diagnose(
     catalog: &ox_store::Catalog,
     views: &[RunView],
-    report: &ox_analysis::StatsReport,
-    metric: &str,
-    direction: Direction,
-    threshold: Option<f64>,
+    stats: &mut StatsRun,
     warnings: &mut Vec<String>,
-) -> Vec<(String, SeriesDiagnostics)> {
-    let opts = SeriesOptions {
-        direction,
-        threshold,
-        plateau_tolerance: 0.02,
-    };
-    let ids = report.groups.iter().flat_map(|g| g.runs.iter()).chain(
-        report
-            .excluded
-            .iter()
-            .filter(|e| !e.reason.starts_with("no metric"))
-            .map(|e| &e.run_id),
-    );
+) {
     let by_id: BTreeMap<String, &ox_core::RunId> = views
         .iter()
         .map(|v| (v.run.id.to_string(), &v.run.id))
         .collect();
-    let mut out = Vec::new();
-    for id in ids {
+    for id in stats.runs_to_diagnose() {
         let Some(run_id) = by_id.get(id.as_str()) else {
             continue;
         };
@@ -432,34 +254,13 @@ fn diagnose(
         }
         match MetricsFileReader::read_series(&path) {
             Ok(file) => {
-                if let Some((_, points)) = file.series.iter().find(|(name, _)| name == metric) {
-                    out.push((id.clone(), diagnose_series(points, &opts)));
+                if let Some((_, points)) =
+                    file.series.iter().find(|(name, _)| *name == stats.metric)
+                {
+                    stats.add_series(&id, points);
                 }
             }
             Err(e) => warnings.push(format!("diagnostics of {id} skipped: {e}")),
         }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metric_specs() {
-        assert_eq!(
-            parse_metric_spec("loss"),
-            ("loss".to_string(), Summary::Last)
-        );
-        assert_eq!(
-            parse_metric_spec("val/acc:max"),
-            ("val/acc".to_string(), Summary::Max)
-        );
-        assert_eq!(parse_metric_spec("a:b"), ("a:b".to_string(), Summary::Last));
-        assert_eq!(
-            parse_metric_spec(":min"),
-            (":min".to_string(), Summary::Last)
-        );
     }
 }

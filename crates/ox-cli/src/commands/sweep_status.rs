@@ -66,22 +66,11 @@ fn load_sweep(project: &Project, name: Option<&str>) -> Result<SweepRecord, CliE
     match SweepRecord::load(project, &id).map_err(CliError::failed)? {
         Some(r) => Ok(r),
         None => {
-            let mut close: Vec<&String> = ids
-                .iter()
-                .filter(|i| ox_store::edit_distance(i, &id) <= 3 || i.contains(&id))
-                .collect();
-            close.truncate(3);
+            let close = ox_query::suggest::closest(&id, ids.iter().map(String::as_str));
             let hint = if close.is_empty() {
                 "list the sweeps with `ox sweep ls`".to_string()
             } else {
-                format!(
-                    "did you mean {}?",
-                    close
-                        .iter()
-                        .map(|c| format!("{c:?}"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )
+                format!("did you mean {}?", ox_query::suggest::or_list(&close))
             };
             Err(CliError::usage(anyhow!("no sweep named {id:?}")).hint(hint))
         }

@@ -1,21 +1,19 @@
 //! `ox stats --paired A B`: two evaluations compared on the samples they share.
 //!
 //! Reads `.ox/runs/<id>/samples.jsonl` of both runs (one line per sample, epoch and scorer,
-//! with a numeric `score` or null), joins them on (sample id, epoch) for one scorer, and
-//! hands the score pairs (A, B) to `ox_analysis::paired`.
+//! with a numeric `score` or null) and hands one scorer's scores of both runs to
+//! `ox_analysis::paired` to join on (sample id, epoch) and compare.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::anyhow;
-use ox_analysis::paired::{PairedOptions, paired_compare};
-use serde_json::Value;
+use ox_analysis::paired::{PairedOptions, join_scores, paired_compare};
 
-use super::json::{PairedContext, paired_json};
-use super::{Args, StatsFormat};
-use crate::output::{open_catalog, store_error};
+use super::Args;
+use crate::output::{Format, open_catalog, store_error};
 use crate::{CliError, Outcome};
+use ox_analysis::json::{PairedContext, paired_json};
 
 /// Monte-Carlo sign patterns when n > 20, and bootstrap resamples, unless `--bootstrap`.
 const DEFAULT_RESAMPLES: usize = 10_000;
@@ -28,50 +26,26 @@ struct Samples {
 }
 
 fn read_samples(path: &Path) -> Result<Samples, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        CliError::usage(anyhow!("cannot read {}: {e}", path.display())).hint(
+    let file = ox_core::read_samples(path).map_err(|e| {
+        CliError::usage(anyhow!("no per-sample scores: {e}")).hint(
             "paired comparison needs per-sample scores: import inspect-ai logs with `ox import`",
         )
     })?;
     let mut out = Samples {
         scorers: Vec::new(),
         scores: HashMap::new(),
-        bad_lines: 0,
+        bad_lines: file.bad_lines,
     };
-    for line in std::io::BufReader::new(file).lines() {
-        let line =
-            line.map_err(|e| CliError::failed(anyhow!("reading {}: {e}", path.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            out.bad_lines += 1;
-            continue;
-        };
-        let Some(scorer) = v.get("scorer").and_then(Value::as_str) else {
-            out.bad_lines += 1;
-            continue;
-        };
-        let id = match v.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => {
-                out.bad_lines += 1;
-                continue;
-            }
-        };
-        let epoch = v.get("epoch").and_then(Value::as_i64).unwrap_or(1);
-        let score = v
-            .get("score")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite());
-        if !out.scores.contains_key(scorer) {
-            out.scorers.push(scorer.to_string());
+    for record in file.records {
+        let score = record.score.filter(|s| s.is_finite());
+        let key = (record.id_text(), record.epoch);
+        if !out.scores.contains_key(&record.scorer) {
+            out.scorers.push(record.scorer.clone());
         }
         out.scores
-            .entry(scorer.to_string())
+            .entry(record.scorer)
             .or_default()
-            .insert((id, epoch), score);
+            .insert(key, score);
     }
     Ok(out)
 }
@@ -135,19 +109,8 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
     let empty = BTreeMap::new();
     let ma = sa.scores.get(&scorer).unwrap_or(&empty);
     let mb = sb.scores.get(&scorer).unwrap_or(&empty);
-    let mut pairs = Vec::new();
-    let mut unscored = 0;
-    for (key, score_a) in ma {
-        if let Some(score_b) = mb.get(key) {
-            match (score_a, score_b) {
-                (Some(x), Some(y)) => pairs.push((*x, *y)),
-                _ => unscored += 1,
-            }
-        }
-    }
-    let only_in_a = ma.keys().filter(|k| !mb.contains_key(*k)).count();
-    let only_in_b = mb.keys().filter(|k| !ma.contains_key(*k)).count();
-    if pairs.is_empty() {
+    let joined = join_scores(ma, mb);
+    if joined.pairs.is_empty() {
         return Err(CliError::usage(anyhow!(
             "runs {a} and {b} share no scored samples for scorer '{scorer}'"
         )));
@@ -158,7 +121,7 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
         permutation_resamples: DEFAULT_RESAMPLES,
         seed: args.seed,
     };
-    let result = paired_compare(&pairs, &opts);
+    let result = paired_compare(&joined.pairs, &opts);
     let json = paired_json(
         &result,
         PairedContext {
@@ -169,13 +132,13 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
             permutation_resamples: opts.permutation_resamples,
             bootstrap_resamples: opts.bootstrap_resamples,
             seed: opts.seed,
-            only_in_a,
-            only_in_b,
-            unscored,
+            only_in_a: joined.only_in_a,
+            only_in_b: joined.only_in_b,
+            unscored: joined.unscored,
         },
     );
     let text = match args.format {
-        StatsFormat::Json => {
+        Format::Json => {
             let mut s =
                 serde_json::to_string_pretty(&json).map_err(|e| CliError::failed(anyhow!(e)))?;
             s.push('\n');

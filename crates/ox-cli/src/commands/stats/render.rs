@@ -9,8 +9,11 @@ use ox_render::number::format_number;
 use ox_render::table::{Cell, Table};
 use serde_json::Value;
 
-use super::json::PairedJson;
-use super::{ModeSource, StatsFormat, StatsRun};
+use ox_analysis::json::PairedJson;
+use ox_analysis::runs::ModeSource;
+
+use super::StatsRun;
+use crate::output::Format;
 
 fn value_cell(v: &Value) -> Cell {
     match v {
@@ -76,7 +79,14 @@ pub fn groups_table(run: &StatsRun) -> Table {
             flags.push(format!("n={}", s.n));
         }
         if !g.outliers.is_empty() {
-            flags.push(format!("{} outlier seed(s)", g.outliers.len()));
+            flags.push(format!(
+                "outlier: {}",
+                g.outliers
+                    .iter()
+                    .map(|o| o.name.as_deref().unwrap_or(&o.run_id))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
         }
         if g.pareto && run.cost_kind.is_some() && r.groups.len() > 1 {
             flags.push("pareto".to_string());
@@ -151,23 +161,33 @@ fn findings(run: &StatsRun) -> Vec<String> {
         }
     }
     for g in &r.groups {
-        for (id, z) in &g.outliers {
+        for o in &g.outliers {
             out.push(format!(
-                "Run {id} may be an outlier in {} (modified z = {}; a prompt to look, not a test).",
+                "Run {} is an outlier in {}: {} = {} (Grubbs G = {} > {}, p = {}).",
+                run.run_label(&o.run_id),
                 describe_key(&g.key),
-                format_number(*z)
+                run.metric,
+                format_number(o.value),
+                format_number(o.grubbs_g),
+                format_number(o.critical),
+                format_number(o.p)
             ));
         }
     }
     for (id, d) in &run.diagnostics {
         if d.diverged {
             out.push(format!(
-                "Run {id} diverged at step {} ({}).",
+                "Run {} diverged at step {} ({}).",
+                run.run_label(id),
                 d.diverged_step.map_or("?".into(), |s| s.to_string()),
                 d.diverged_reason.unwrap_or("")
             ));
         } else if d.oscillating {
-            out.push(format!("Run {id}'s {} oscillates.", run.metric));
+            out.push(format!(
+                "Run {}'s {} oscillates.",
+                run.run_label(id),
+                run.metric
+            ));
         }
     }
     let plateaued = run.diagnostics.iter().filter(|(_, d)| d.plateau).count();
@@ -193,7 +213,11 @@ fn findings(run: &StatsRun) -> Vec<String> {
         ));
     }
     for e in &r.excluded {
-        out.push(format!("Excluded {}: {}.", e.run_id, e.reason));
+        out.push(format!(
+            "Excluded {}: {}.",
+            run.run_label(&e.run_id),
+            e.reason
+        ));
     }
     out
 }
@@ -229,7 +253,7 @@ pub fn latex(run: &StatsRun) -> String {
 }
 
 /// Non-JSON output of `ox stats --paired`.
-pub fn paired(j: &PairedJson, format: StatsFormat) -> String {
+pub fn paired(j: &PairedJson, format: Format) -> String {
     let mut t = Table::new(["statistic", "value"]);
     t.push(vec!["n".into(), Cell::Num(j.n as f64)]);
     t.push(vec!["mean_diff (A − B)".into(), fin(j.mean_diff)]);
@@ -262,9 +286,9 @@ pub fn paired(j: &PairedJson, format: StatsFormat) -> String {
         j.only_in_a, j.only_in_b, j.unscored
     );
     match format {
-        StatsFormat::Csv => t.to_csv(),
-        StatsFormat::Md => format!("**{head}**\n\n{}\n{notes}\n", t.to_markdown()),
-        StatsFormat::Latex => format!("% {head}\n{}", t.to_latex()),
+        Format::Csv => t.to_csv(),
+        Format::Md => format!("**{head}**\n\n{}\n{notes}\n", t.to_markdown()),
+        Format::Latex => format!("% {head}\n{}", t.to_latex()),
         _ => format!("{head}\n\n{}\n{notes}\n", t.to_text()),
     }
 }

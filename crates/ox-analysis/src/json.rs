@@ -2,15 +2,15 @@
 //! extra keys (documented on each field) that scripts may use but the contract does not fix.
 //! Non-finite numbers are written as `null`.
 
-use ox_analysis::StatsReport;
-use ox_analysis::diagnostics::SeriesDiagnostics;
-use ox_analysis::hypothesis::MwuMethod;
-use ox_analysis::paired::{PairedResult, PermutationMethod};
-use ox_analysis::report::GroupStats;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{ModeSource, StatsRun};
+use crate::StatsReport;
+use crate::diagnostics::SeriesDiagnostics;
+use crate::hypothesis::MwuMethod;
+use crate::paired::{PairedResult, PermutationMethod};
+use crate::report::GroupStats;
+use crate::runs::{ModeSource, RunStats};
 
 fn fin(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
@@ -80,7 +80,8 @@ pub struct GroupJson {
     /// Why values are null (n = 1, …), when they are.
     pub note: Option<String>,
     pub bootstrap_ci: Option<[f64; 2]>,
-    /// Seeds that are MAD outliers within the group.
+    /// The seed that is an outlier within the group (Grubbs' test at α = 0.01, groups of
+    /// n ≥ 5), if any.
     pub outliers: Vec<OutlierJson>,
     /// Mean cost (see `cost_kind`).
     pub cost: Option<f64>,
@@ -104,7 +105,11 @@ pub struct VsBestJson {
 #[derive(Debug, Serialize)]
 pub struct OutlierJson {
     pub id: String,
-    pub modified_z: f64,
+    pub name: Option<String>,
+    pub value: f64,
+    pub grubbs_g: f64,
+    pub critical: f64,
+    pub p: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +119,11 @@ pub struct ImportanceJson {
     pub spearman_rho: Option<f64>,
     pub sentence: String,
     // Extra keys.
+    /// One-way ANOVA across the param's levels (the test behind `eta_squared`).
+    pub anova_f: Option<f64>,
+    pub anova_p: Option<f64>,
+    /// Two-sided p-value of `spearman_rho`.
+    pub spearman_p: Option<f64>,
     pub levels: usize,
     pub best_level: Value,
 }
@@ -137,6 +147,7 @@ pub struct DiminishingJson {
 #[derive(Debug, Serialize)]
 pub struct DiagnosticsJson {
     pub id: String,
+    pub name: Option<String>,
     pub points: usize,
     pub diverged: bool,
     pub diverged_step: Option<i64>,
@@ -184,9 +195,13 @@ fn group_json(g: &GroupStats) -> GroupJson {
         outliers: g
             .outliers
             .iter()
-            .map(|(id, z)| OutlierJson {
-                id: id.clone(),
-                modified_z: *z,
+            .map(|o| OutlierJson {
+                id: o.run_id.clone(),
+                name: o.name.clone(),
+                value: o.value,
+                grubbs_g: o.grubbs_g,
+                critical: o.critical,
+                p: o.p,
             })
             .collect(),
         cost: fin(g.cost),
@@ -195,7 +210,7 @@ fn group_json(g: &GroupStats) -> GroupJson {
 }
 
 /// Builds the JSON answer of `ox stats`.
-pub fn stats_json(run: &StatsRun) -> StatsJson {
+pub fn stats_json(run: &RunStats) -> StatsJson {
     let r: &StatsReport = &run.report;
     StatsJson {
         metric: run.metric.clone(),
@@ -214,6 +229,9 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
                 eta_squared: fin(i.eta_squared),
                 spearman_rho: fin(i.spearman_rho),
                 sentence: i.sentence.clone(),
+                anova_f: fin(i.anova.map(|a| a.0)),
+                anova_p: fin(i.anova.map(|a| a.1)),
+                spearman_p: fin(i.spearman_p),
                 levels: i.levels,
                 best_level: i.best_level.clone(),
             })
@@ -236,7 +254,7 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
             .options
             .bootstrap
             .map(|(resamples, seed)| BootstrapJson { resamples, seed }),
-        cost_kind: run.cost_kind,
+        cost_kind: run.cost_kind.map(|k| k.as_str()),
         pareto: r
             .groups
             .iter()
@@ -258,14 +276,15 @@ pub fn stats_json(run: &StatsRun) -> StatsJson {
         diagnostics: run
             .diagnostics
             .iter()
-            .map(|(id, d)| diagnostics_json(id, d))
+            .map(|(id, d)| diagnostics_json(id, run.names.get(id), d))
             .collect(),
     }
 }
 
-fn diagnostics_json(id: &str, d: &SeriesDiagnostics) -> DiagnosticsJson {
+fn diagnostics_json(id: &str, name: Option<&String>, d: &SeriesDiagnostics) -> DiagnosticsJson {
     DiagnosticsJson {
         id: id.to_string(),
+        name: name.cloned(),
         points: d.points,
         diverged: d.diverged,
         diverged_step: d.diverged_step,
