@@ -89,7 +89,7 @@ pub fn launcher_alive(record: &SweepRecord) -> bool {
 }
 
 /// What SLURM says about the sweep's arrays (nothing when SLURM is not reachable).
-fn slurm_view(record: &SweepRecord) -> Option<SlurmView> {
+pub fn slurm_view(record: &SweepRecord) -> Option<SlurmView> {
     if record.slurm_jobs.is_empty() {
         return None;
     }
