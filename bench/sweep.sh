@@ -22,10 +22,10 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 sweep_s=() run_s=()
 for r in $(seq 1 "$ROUNDS"); do
-  d=$WORK/sweep-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null)
+  d=$WORK/sweep-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null 2>&1)
   t0=$(now); (cd "$d" && "$OX" sweep -s b --seeds "$seeds" --max-parallel 8 -- true 2>/dev/null); t1=$(now)
   sweep_s+=("$(echo "$t1 - $t0" | bc -l)")
-  d=$WORK/run-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null)
+  d=$WORK/run-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null 2>&1)
   t0=$(now); (cd "$d" && seq 1 "$N" | xargs -P 8 -I{} "$OX" run -s b -p seed={} -- true 2>/dev/null); t1=$(now)
   run_s+=("$(echo "$t1 - $t0" | bc -l)")
 done
@@ -41,7 +41,7 @@ if ! sinfo -h >/dev/null 2>&1; then
 fi
 slurm_s=()
 for r in $(seq 1 "$ROUNDS"); do
-  d=$WORK/slurm-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null)
+  d=$WORK/slurm-$r; mkdir -p "$d"; (cd "$d" && "$OX" init >/dev/null 2>&1)
   t0=$(now)
   (cd "$d" && "$OX" sweep -s s --executor slurm --seeds "$(seq -s, 1 1000)" --max-parallel 8 -- true 2>/dev/null)
   t1=$(now)

@@ -404,3 +404,39 @@ fn dry_run_for_slurm_prints_the_sbatch_script() {
     assert!(out.contains("#SBATCH --qos=low"), "{out}");
     assert!(p.run_ids().is_empty());
 }
+
+#[test]
+fn sweep_cancel_stops_a_local_sweep_from_another_shell() {
+    let p = TestProject::new();
+    let marker = format!("sleep 4{}", std::process::id() % 1000 + 1000);
+    let args = [
+        "sweep",
+        "-s",
+        "lc",
+        "--seeds",
+        "1,2,3",
+        "--max-parallel",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        &marker,
+    ];
+    let mut child = p.spawn_ox(&args, &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pids_with(&marker).len() < 2 {
+        assert!(Instant::now() < deadline, "members never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = p.ox(&["sweep", "cancel", "lc"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopping its local members"));
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(pids_with(&marker).is_empty());
+    let status: Value = serde_json::from_str(&ok(&p
+        .ox(&["sweep", "status", "lc", "--format", "json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(status["counts"]["killed"], 3, "{status:#}");
+}

@@ -227,8 +227,14 @@ fn cancel_and_resume() {
     });
     let out = p.ox(&["sweep", "cancel", "cx"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cancelled SLURM job"));
+    // sacct learns of the cancellation a moment after squeue forgets the job.
     let s = wait_status(&p, "cx", Duration::from_secs(60), |s| {
         count(s, "killed") == 3
+            && s["member_status"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["reason"].as_str().unwrap_or("").starts_with("CANCELLED"))
     });
     let reasons: Vec<String> = s["member_status"]
         .as_array()
@@ -287,17 +293,20 @@ fn requeue_resumes_the_same_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A requeued job waits (BeginTime) before it may start again; let it start now.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A requeued job waits (BeginTime, two minutes) before it may start again. Once the
+    // first attempt has ended (its run recorded killed) and SLURM has let go of it (a job
+    // started again at once is refused: "Job credential revoked"), let it start now.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        let run_json: Value =
+            serde_json::from_str(&p.read(&format!(".ox/runs/{run}/run.json"))).unwrap();
         let state = Command::new("squeue")
             .args(["-h", "-j", &task, "-o", "%T %r"])
             .output()
             .unwrap();
-        if String::from_utf8_lossy(&state.stdout).contains("BeginTime") {
-            let _ = Command::new("scontrol")
-                .args(["update", &format!("jobid={task}"), "StartTime=now"])
-                .output();
+        if run_json["status"] == "killed"
+            && String::from_utf8_lossy(&state.stdout).contains("BeginTime")
+        {
             break;
         }
         assert!(
@@ -306,6 +315,16 @@ fn requeue_resumes_the_same_run() {
         );
         std::thread::sleep(Duration::from_millis(300));
     }
+    std::thread::sleep(Duration::from_secs(5));
+    let out = Command::new("scontrol")
+        .args(["update", &format!("jobid={task}"), "StartTime=now"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     wait_status(&p, "rq", Duration::from_secs(60), |s| {
         count(s, "completed") == 1
     });

@@ -280,6 +280,7 @@ impl PreparedRun<'_> {
                 )),
             ));
         }
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))));
         env
     }
 

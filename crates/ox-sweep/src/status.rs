@@ -98,8 +98,13 @@ fn member_status(
             (Some(s), _) if pending && s != Status::Running => {
                 (Status::Queued, Some(format!("requeued after {s}")))
             }
-            // SLURM ended a run that could not record it (SIGKILL, node failure).
+            // SLURM ended a run that could not record it (SIGKILL, node failure), or whose
+            // command died of SLURM's signal before the supervisor saw it (recorded failed):
+            // SLURM's verdict (killed, crashed) stands.
             (Some(Status::Running | Status::Crashed), Some((s, why))) if s != Status::Completed => {
+                (s, Some(why))
+            }
+            (Some(Status::Failed), Some((s @ (Status::Killed | Status::Crashed), why))) => {
                 (s, Some(why))
             }
             (Some(s), Some((_, why)))
@@ -179,7 +184,7 @@ mod tests {
         let files: BTreeMap<RunId, Status> = [
             (ids[0].clone(), Status::Completed),
             (ids[1].clone(), Status::Running),
-            (ids[2].clone(), Status::Killed),
+            (ids[2].clone(), Status::Failed),
         ]
         .into();
         let view = SlurmView {
@@ -217,6 +222,6 @@ mod tests {
         };
         let got = member_statuses(&rec, &|id| files.get(id).copied(), Some(&requeued), false);
         assert_eq!(got[2].status, Status::Queued);
-        assert_eq!(got[2].reason.as_deref(), Some("requeued after killed"));
+        assert_eq!(got[2].reason.as_deref(), Some("requeued after failed"));
     }
 }

@@ -12,7 +12,7 @@ use ox_sweep::slurm::{Scheduler, SlurmCli};
 use ox_sweep::{ExecutorKind, RunFiles, SweepRecord, SweepSpec};
 
 use super::sweep_status::{
-    CancelArgs, LsArgs, StatusArgs, cancel, hostname, launcher_alive, list, status,
+    CancelArgs, LsArgs, StatusArgs, cancel, hostname, launcher_alive, list, slurm_view, status,
 };
 use crate::output::find_project;
 use crate::{CliError, Outcome};
@@ -218,14 +218,42 @@ fn build_spec(a: &LaunchArgs) -> Result<(SweepSpec, String), CliError> {
     Ok((spec, id))
 }
 
-struct ProjectFiles<'a>(&'a Project);
+/// The run files, with SLURM's verdict over runs it ended (a member cancelled or timed out
+/// whose command died before its supervisor saw the signal is recorded failed, yet is to be
+/// resumed like any killed member).
+struct ProjectFiles<'a> {
+    project: &'a Project,
+    slurm_ended: std::collections::HashMap<RunId, Status>,
+}
+
+impl<'a> ProjectFiles<'a> {
+    fn new(project: &'a Project, record: &SweepRecord) -> Self {
+        let mut slurm_ended = std::collections::HashMap::new();
+        if let Some(view) = slurm_view(record) {
+            let on_disk = |id: &RunId| project.read_run(id).ok().map(|r| r.status);
+            for m in ox_sweep::status::member_statuses(record, &on_disk, Some(&view), false) {
+                if let (Some(id), Status::Killed | Status::Crashed) = (m.run, m.status) {
+                    slurm_ended.insert(id, m.status);
+                }
+            }
+        }
+        ProjectFiles {
+            project,
+            slurm_ended,
+        }
+    }
+}
 
 impl RunFiles for ProjectFiles<'_> {
     fn run_dir(&self, id: &RunId) -> PathBuf {
-        self.0.run_dir(id)
+        self.project.run_dir(id)
     }
     fn status(&self, id: &RunId) -> Option<Status> {
-        self.0.read_run(id).ok().map(|r| r.status)
+        let on_disk = self.project.read_run(id).ok().map(|r| r.status);
+        match (on_disk, self.slurm_ended.get(id)) {
+            (Some(Status::Failed), Some(s)) => Some(*s),
+            (s, _) => s,
+        }
     }
 }
 
@@ -263,11 +291,12 @@ fn launch(a: LaunchArgs) -> Result<Outcome, CliError> {
     };
     let members = ox_sweep::expand(&spec);
     let total = members.len();
+    let files = ProjectFiles::new(&project, &record);
     let plan = ox_sweep::plan(
         &spec,
         members,
         &mut record,
-        &ProjectFiles(&project),
+        &files,
         a.retry_failed,
         &mut RunId::generate,
     );

@@ -70,14 +70,7 @@ fn load_sweep(project: &Project, name: Option<&str>) -> Result<SweepRecord, CliE
             let hint = if close.is_empty() {
                 "list the sweeps with `ox sweep ls`".to_string()
             } else {
-                format!(
-                    "did you mean {}?",
-                    close
-                        .iter()
-                        .map(|c| format!("{c:?}"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )
+                format!("did you mean {}?", ox_query::suggest::or_list(&close))
             };
             Err(CliError::usage(anyhow!("no sweep named {id:?}")).hint(hint))
         }
@@ -96,7 +89,7 @@ pub fn launcher_alive(record: &SweepRecord) -> bool {
 }
 
 /// What SLURM says about the sweep's arrays (nothing when SLURM is not reachable).
-fn slurm_view(record: &SweepRecord) -> Option<SlurmView> {
+pub fn slurm_view(record: &SweepRecord) -> Option<SlurmView> {
     if record.slurm_jobs.is_empty() {
         return None;
     }
