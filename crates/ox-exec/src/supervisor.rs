@@ -9,6 +9,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -119,6 +120,9 @@ pub struct PreparedRun<'a> {
     project: Project,
     run: Run,
     signals: Option<signal_hook::iterator::Signals>,
+    /// Set by the signal handler itself the moment a stop signal arrives: unlike the
+    /// forwarding thread, it cannot lose a race with the command's own exit.
+    stop_received: Arc<AtomicBool>,
     /// Where the bundled Python client was written (appended to `PYTHONPATH`).
     python_client: Option<PathBuf>,
     /// Why the client could not be offered, for the outcome's warnings.
@@ -161,6 +165,18 @@ impl Supervisor {
         } else {
             None
         };
+        let stop_received = Arc::new(AtomicBool::new(false));
+        if self.handle_signals {
+            for sig in STOP_SIGNALS {
+                signal_hook::flag::register(sig, Arc::clone(&stop_received)).map_err(|source| {
+                    ExecError::Os {
+                        run: id.clone(),
+                        what: "install signal handlers",
+                        source,
+                    }
+                })?;
+            }
+        }
         let mut run = Run::new(id.clone(), Status::Running);
         let now = self.clock.now();
         run.created = now;
@@ -215,6 +231,7 @@ impl Supervisor {
             project: project.clone(),
             run,
             signals,
+            stop_received,
             python_client,
             python_client_warning,
             env: req.env,
@@ -401,10 +418,21 @@ impl PreparedRun<'_> {
             what: "wait for the command",
             source,
         })?;
+        // A stop signal sent to the whole job (SLURM's scancel, requeue or time limit) can end
+        // the command before the forwarding thread has told the controller; the command's
+        // death by such a signal then still means the run was stopped, not that it failed.
+        let mut stopped = interrupted.is_some() || self.stop_received.load(Ordering::SeqCst);
+        if !stopped && died_of_a_stop_signal(&exit) {
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !stopped && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+                stopped = self.stop_received.load(Ordering::SeqCst);
+            }
+        }
         if let Some(f) = self.before_finish.take() {
             f();
         }
-        let run = self.finish(&exit, interrupted.is_some(), peaks)?;
+        let run = self.finish(&exit, stopped, peaks)?;
         Ok(RunOutcome {
             run,
             exit_code: exit.shell_code(),
@@ -570,6 +598,16 @@ fn control(group: &dyn ProcessGroup, grace: Duration, rx: &mpsc::Receiver<Event>
 }
 
 type SignalThread = (signal_hook::iterator::Handle, JoinHandle<()>);
+
+/// Whether the command ended the way a stop signal ends it: killed by SIGINT, SIGTERM,
+/// SIGHUP or SIGKILL, or a shell that exited with 128 + one of those.
+fn died_of_a_stop_signal(exit: &ExitInfo) -> bool {
+    const ENDING: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGKILL];
+    exit.signal.is_some_and(|s| ENDING.contains(&s))
+        || exit
+            .code
+            .is_some_and(|c| ENDING.iter().any(|s| c == 128 + s))
+}
 
 fn forward_signals(
     mut signals: signal_hook::iterator::Signals,

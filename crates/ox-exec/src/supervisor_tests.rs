@@ -480,3 +480,17 @@ fn controller_terminates_leftovers_that_ignore_the_interrupt() {
         vec![libc::SIGINT, libc::SIGTERM]
     );
 }
+
+#[test]
+fn a_command_ended_by_a_stop_signal_is_recognised_in_either_form() {
+    let by = |code: Option<i32>, signal: Option<i32>| ExitInfo {
+        code,
+        signal,
+        max_rss_bytes: None,
+    };
+    assert!(died_of_a_stop_signal(&by(None, Some(libc::SIGTERM))));
+    assert!(died_of_a_stop_signal(&by(Some(143), None)));
+    assert!(died_of_a_stop_signal(&by(Some(130), None)));
+    assert!(!died_of_a_stop_signal(&by(Some(1), None)));
+    assert!(!died_of_a_stop_signal(&by(None, Some(libc::SIGSEGV))));
+}
