@@ -230,3 +230,63 @@ print("ok")
         .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }
+
+/// `pdflatex`, or `None` with the reason printed (required under CI, which installs TeX).
+fn pdflatex() -> Option<&'static str> {
+    let found = Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "pdflatex is required under CI (.ci/run installs texlive-latex-recommended)"
+        );
+        eprintln!("skipped: pdflatex is not installed (apt-get install texlive-latex-recommended)");
+        return None;
+    }
+    Some("pdflatex")
+}
+
+#[test]
+fn latex_tables_compile_with_booktabs() {
+    let Some(pdflatex) = pdflatex() else {
+        return;
+    };
+    let p = sweep();
+    let mut body = String::new();
+    for args in [
+        &["export", "--format", "latex"][..],
+        &[
+            "export",
+            "--group-by",
+            "lr",
+            "--metrics",
+            "loss,train/acc",
+            "--format",
+            "latex",
+        ][..],
+    ] {
+        let out = p.ox(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        body.push_str(&stdout(&out));
+        body.push_str("\n\\bigskip\n\n");
+    }
+    let doc = format!(
+        "\\documentclass{{article}}\n\\usepackage{{booktabs}}\n\\begin{{document}}\n{body}\\end{{document}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tables.tex"), doc).unwrap();
+    let out = Command::new(pdflatex)
+        .current_dir(dir.path())
+        .args(["-interaction=nonstopmode", "-halt-on-error", "tables.tex"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdflatex failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(dir.path().join("tables.pdf").is_file());
+}
