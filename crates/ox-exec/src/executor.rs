@@ -117,6 +117,33 @@ impl LocalExecutor {
     }
 }
 
+/// Arms `cmd` so that its process gets `signal` when the process that spawns it dies
+/// (`PR_SET_PDEATHSIG`), and refuses to start it when that parent is already gone. Linux
+/// only; elsewhere a no-op.
+pub fn die_with_parent(cmd: &mut Command, signal: i32) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id();
+        // SAFETY: the closure runs in the forked child before exec and only makes
+        // async-signal-safe calls (prctl, getppid) and builds an error without allocating.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died before the death signal was armed: do not run orphaned.
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (cmd, signal);
+}
+
 /// The process group `pgid` of this machine.
 pub fn local_group(pgid: u32) -> Arc<dyn ProcessGroup> {
     Arc::new(LocalGroup { pgid })
@@ -146,31 +173,7 @@ impl Executor for LocalExecutor {
                 None => cmd.env_remove(k),
             };
         }
-        #[cfg(target_os = "linux")]
-        {
-            let parent = std::process::id();
-            // SAFETY: the closure runs in the forked child before exec and only makes
-            // async-signal-safe calls (prctl, getppid) and builds an error without allocating.
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::prctl(
-                        libc::PR_SET_PDEATHSIG,
-                        libc::SIGKILL as libc::c_ulong,
-                        0,
-                        0,
-                        0,
-                    ) != 0
-                    {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    // The parent died before the death signal was armed: do not run orphaned.
-                    if u32::try_from(libc::getppid()).ok() != Some(parent) {
-                        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                    }
-                    Ok(())
-                });
-            }
-        }
+        die_with_parent(&mut cmd, libc::SIGKILL);
         let mut child = cmd.spawn()?;
         let pid = child.id();
         let stdout = child

@@ -254,30 +254,7 @@ fn start(job: &PoolJob, step: usize, gpus: &[String]) -> std::io::Result<Child> 
     if !gpus.is_empty() {
         cmd.env("CUDA_VISIBLE_DEVICES", gpus.join(","));
     }
-    #[cfg(target_os = "linux")]
-    {
-        let parent = std::process::id();
-        // SAFETY: runs in the forked child before exec; prctl and getppid are
-        // async-signal-safe and nothing here allocates.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGTERM as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if u32::try_from(libc::getppid()).ok() != Some(parent) {
-                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
-    }
+    ox_exec::executor::die_with_parent(&mut cmd, libc::SIGTERM);
     cmd.spawn()
 }
 
