@@ -50,6 +50,20 @@ pub(super) fn category_layout(ctx: &Ctx<'_>, labels: &[String], r: Rect) -> Cate
     categories(ctx, labels, approx_w / labels.len().max(1) as f64)
 }
 
+/// The frame, both axes and the category labels of a categorical panel; the plot area.
+fn categorical_axes(
+    ctx: &mut Ctx<'_>,
+    panel: &Panel,
+    y: &Range,
+    cats: &Categories,
+    r: Rect,
+) -> Rect {
+    let (f, yt) = frame(ctx, r, y, &panel.y.label, cats.height, 0.0);
+    axes(ctx, &f, y, &yt, &panel.x.label, &panel.y.label, cats.height);
+    category_labels(ctx, f.plot, cats);
+    f.plot
+}
+
 pub(super) fn draw_bars(ctx: &mut Ctx<'_>, panel: &Panel, bars: &[Bar], r: Rect) {
     let s = ctx.style;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
@@ -71,18 +85,7 @@ pub(super) fn draw_bars(ctx: &mut Ctx<'_>, panel: &Panel, bars: &[Bar], r: Rect)
     if bars.iter().any(|b| b.best) {
         y.hi += (y.hi - y.lo) * 0.07;
     }
-    let (f, yt) = frame(ctx, r, &y, &panel.y.label, cats.height, 0.0);
-    let p = f.plot;
-    axes(
-        ctx,
-        &f,
-        &y,
-        &yt,
-        &panel.x.label,
-        &panel.y.label,
-        cats.height,
-    );
-    category_labels(ctx, p, &cats);
+    let p = categorical_axes(ctx, panel, &y, &cats, r);
     let slot = p.w / bars.len().max(1) as f64;
     let to_y = |v: f64| p.y + p.h * (1.0 - y.frac(v));
     for (i, b) in bars.iter().enumerate() {
@@ -187,18 +190,7 @@ pub(super) fn draw_boxes(ctx: &mut Ctx<'_>, panel: &Panel, groups: &[BoxGroup], 
         Scale::Linear,
         0.06,
     );
-    let (f, yt) = frame(ctx, r, &y, &panel.y.label, cats.height, 0.0);
-    let p = f.plot;
-    axes(
-        ctx,
-        &f,
-        &y,
-        &yt,
-        &panel.x.label,
-        &panel.y.label,
-        cats.height,
-    );
-    category_labels(ctx, p, &cats);
+    let p = categorical_axes(ctx, panel, &y, &cats, r);
     let slot = p.w / groups.len().max(1) as f64;
     let to_y = |v: f64| p.y + p.h * (1.0 - y.frac(v));
     for (i, g) in groups.iter().enumerate() {
