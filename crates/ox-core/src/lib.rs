@@ -6,6 +6,7 @@
 //! is *not* here: it is a cache derived from these files and lives in `ox-store`.
 
 pub mod config;
+pub mod envelope;
 mod error;
 pub mod metrics;
 pub mod metrics_write;
@@ -18,6 +19,7 @@ pub mod samples;
 pub mod system;
 
 pub use config::{LogPatternSpec, ProjectConfig};
+pub use envelope::{EnvelopePoint, StepEnvelope};
 pub use error::{CoreError, io_reason};
 pub use metrics::{
     LineKind, MetricAccumulator, MetricLine, MetricSummary, MetricsFileReader, MetricsScan,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 use ox_core::RunId;
 use ox_store::{RunJson, StoreError};
@@ -346,39 +347,65 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
         .filter_map(|id| catalog.project().read_run(id).ok())
         .map(|r| (r.id.to_string(), r.name))
         .collect();
-    let project = &state.shared.project;
-    let paths: Vec<_> = runs
+    // Long series come from the envelopes the catalog stored while reading the files (no
+    // second pass over them); short ones, system metrics and what an envelope cannot stand
+    // in for are read from the files.
+    let mut loaded: Vec<Option<Arc<crate::Series>>> = runs
         .iter()
         .map(|id| {
             if system {
+                return None;
+            }
+            let env = catalog.envelope(id, metric).ok().flatten()?;
+            crate::series::from_envelope(&env, x, points).map(Arc::new)
+        })
+        .collect();
+    let project = &state.shared.project;
+    let missing: Vec<(usize, std::path::PathBuf)> = runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| loaded[*i].is_none())
+        .map(|(i, id)| {
+            let path = if system {
                 project.system_path(id)
             } else {
                 project.metrics_path(id)
-            }
+            };
+            (i, path)
         })
         .collect();
     let cache = &state.shared.series;
-    // Reading long files is the cost: spread the runs over the cores.
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(paths.len());
-    let chunk = paths.len().div_ceil(threads.max(1)).max(1);
-    let loaded: Vec<std::sync::Arc<crate::Series>> = std::thread::scope(|s| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|p| cache.get(p, metric, x, points))
-                        .collect::<Vec<_>>()
+    if !missing.is_empty() {
+        // Reading long files is the cost: spread the runs over the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(missing.len());
+        let chunk = missing.len().div_ceil(threads.max(1)).max(1);
+        let read: Vec<(usize, Arc<crate::Series>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = missing
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(i, p)| (*i, cache.get(p, metric, x, points)))
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (i, series) in read {
+            loaded[i] = Some(series);
+        }
+    }
+    let empty = Arc::new(crate::Series::default());
+    let loaded: Vec<Arc<crate::Series>> = loaded
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Arc::clone(&empty)))
+        .collect();
     let series = runs
         .iter()
         .zip(&loaded)

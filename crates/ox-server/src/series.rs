@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use ox_core::{LineKind, MetricsFileReader};
+use ox_core::{LineKind, MetricsFileReader, StepEnvelope};
 use serde::Serialize;
 
 use ox_analysis::downsample::min_max;
@@ -74,6 +74,43 @@ impl SeriesCache {
     }
 }
 
+/// The series of a stored envelope (see [`ox_core::StepEnvelope`]) downsampled to about
+/// `points` points as [`read_series`] does; `None` when the envelope cannot stand in for the
+/// file: steps went back, times are missing or go back (x = time), or its columns are
+/// coarser than the asked resolution.
+pub fn from_envelope(env: &StepEnvelope, x: XAxis, points: usize) -> Option<Series> {
+    if !env.is_ordered() {
+        return None;
+    }
+    let kept = env.points();
+    let (first, last) = (kept.first()?.step, kept.last()?.step);
+    let env_columns = (last - first) / env.width() + 1;
+    let columns = (points / 4).max(1);
+    if env.width() > 1 && env_columns < columns as i64 {
+        return None;
+    }
+    let raw: Vec<(f64, f64)> = match x {
+        XAxis::Step => kept.iter().map(|p| (p.step as f64, p.value)).collect(),
+        XAxis::Time => {
+            let timed: Vec<(f64, f64)> = kept
+                .iter()
+                .filter(|p| !p.time.is_nan())
+                .map(|p| (p.time, p.value))
+                .collect();
+            if timed.windows(2).any(|w| w[1].0 < w[0].0) {
+                return None;
+            }
+            timed
+        }
+    };
+    let kept = min_max(&raw, columns);
+    Some(Series {
+        x: kept.iter().map(|p| p.0).collect(),
+        y: kept.iter().map(|p| p.1).collect(),
+        total: usize::try_from(env.count()).unwrap_or(usize::MAX),
+    })
+}
+
 /// Reads `metric` out of a metrics file and downsamples it to about `points` points: min/max
 /// per column (4 points per column, extremes kept), as `ox plot` does.
 pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series {
@@ -135,6 +172,48 @@ mod tests {
         assert_eq!(at(8765.0), Some(-7.0));
         assert_eq!(at(0.0), Some(1.0));
         assert_eq!(at(9999.0), Some(1.0));
+    }
+
+    #[test]
+    fn an_envelope_draws_what_the_file_draws() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let value = |i: i64| match i {
+            43_210 => 99.0,
+            87_654 => -7.0,
+            _ => (i % 13) as f64,
+        };
+        let mut env = StepEnvelope::default();
+        let mut text = String::new();
+        for i in 0..100_000i64 {
+            env.push(i, Some(1e9 + i as f64), value(i));
+            text.push_str(&format!(
+                "{{\"type\":\"metrics\",\"step\":{i},\"time\":{},\"loss\":{}}}\n",
+                1e9 + i as f64,
+                value(i)
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        for x in [XAxis::Step, XAxis::Time] {
+            let file = read_series(&path, "loss", x, 1000);
+            let quick = from_envelope(&env, x, 1000).unwrap();
+            assert_eq!(quick.total, file.total);
+            assert!(quick.x.len() <= 1000, "{}", quick.x.len());
+            let extremes = |s: &Series| {
+                let max = s.y.iter().cloned().fold(f64::MIN, f64::max);
+                let min = s.y.iter().cloned().fold(f64::MAX, f64::min);
+                let at = |v: f64| s.x[s.y.iter().position(|y| *y == v).unwrap()];
+                (max, at(max), min, at(min))
+            };
+            assert_eq!(extremes(&quick), extremes(&file));
+            assert_eq!(quick.x.first(), file.x.first());
+            assert_eq!(quick.x.last(), file.x.last());
+            assert_eq!(quick.y.last(), file.y.last());
+        }
+        // Finer than the envelope's columns: the file is read instead.
+        assert!(from_envelope(&env, XAxis::Step, 20_000).is_none());
+        env.push(5, None, 1.0);
+        assert!(from_envelope(&env, XAxis::Step, 1000).is_none());
     }
 
     #[test]

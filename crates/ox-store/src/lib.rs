@@ -16,6 +16,8 @@
 //!   (numbers and numeric strings); `text` strings as-is, numbers as text, booleans
 //!   `true`/`false`, arrays as JSON; a null param has both NULL.
 //! - `metrics(rid, key, first, last, min, max, mean, count, last_step)`; NaN is stored NULL.
+//! - `envelopes(id, key, bytes)`: the [`ox_core::StepEnvelope`] of each metric series longer
+//!   than [`ENVELOPE_MIN_POINTS`], built during the same read (see [`Catalog::envelope`]).
 
 mod json;
 mod liveness;
@@ -37,7 +39,7 @@ pub use json::{MetricJson, RunJson};
 pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
 pub use read::{FieldValue, RunFilter, SortKey};
-pub use refresh::{RefreshReport, param_columns};
+pub use refresh::{ENVELOPE_MIN_POINTS, RefreshReport, param_columns};
 
 /// Errors of the catalog.
 #[derive(Debug, thiserror::Error)]

@@ -426,6 +426,23 @@ impl Catalog {
         self.distinct("SELECT DISTINCT key FROM metrics ORDER BY key")
     }
 
+    /// The stored min/max envelope of `metric` in a run's metrics file, when the series is
+    /// longer than [`ENVELOPE_MIN_POINTS`](crate::ENVELOPE_MIN_POINTS) points (as of the last
+    /// refresh); `None` for shorter series, which are quick to read from the file.
+    pub fn envelope(
+        &self,
+        id: &RunId,
+        metric: &str,
+    ) -> Result<Option<ox_core::StepEnvelope>, StoreError> {
+        let db = self.project.db_path();
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT bytes FROM envelopes WHERE id = ?1 AND key = ?2")
+            .and_then(|mut s| s.query_row([id.as_str(), metric], |r| r.get(0)).optional())
+            .map_err(|e| sql_err(&db, e))?;
+        Ok(bytes.and_then(|b| ox_core::StepEnvelope::from_bytes(&b)))
+    }
+
     fn distinct(&self, sql: &str) -> Result<Vec<String>, StoreError> {
         let db = self.project.db_path();
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| sql_err(&db, e))?;

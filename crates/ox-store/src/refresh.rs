@@ -3,6 +3,8 @@
 //! metrics files from where the last read stopped.
 
 use std::collections::{BTreeMap, HashSet};
+
+use ox_core::StepEnvelope;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ox_core::{
@@ -182,7 +184,18 @@ pub fn refresh(
         if unchanged && !forced {
             continue;
         }
-        match read_run(project, &id, &json_path, prev, metrics_stamp, &mut report) {
+        let stored_envelopes = match &prev {
+            Some(k) if k.metrics_offset > 0 => load_envelopes(&tx, id.as_str()).map_err(sql)?,
+            _ => BTreeMap::new(),
+        };
+        match read_run(
+            project,
+            &id,
+            &json_path,
+            (prev, stored_envelopes),
+            metrics_stamp,
+            &mut report,
+        ) {
             Ok(read) => {
                 write_run(&tx, &read, json_stamp, metrics_stamp).map_err(sql)?;
                 forget_broken(&tx, id.as_str()).map_err(sql)?;
@@ -399,15 +412,41 @@ fn load_state(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<KnownSt
     .optional()
 }
 
-/// Reads a run's files; on a bad run.json returns the warning to report.
+/// Series longer than this many points get their envelope stored (shorter files are quick
+/// to read whole, and their envelope would hold every point).
+pub const ENVELOPE_MIN_POINTS: u64 = ox_core::envelope::MAX_POINTS as u64;
+
+/// The stored envelopes of a run, by metric (unreadable ones left out: rebuilt when the
+/// run is read from the start).
+fn load_envelopes(
+    tx: &Transaction<'_>,
+    id: &str,
+) -> rusqlite::Result<BTreeMap<String, StepEnvelope>> {
+    let mut stmt = tx.prepare_cached("SELECT key, bytes FROM envelopes WHERE id = ?1")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (key, bytes) = row?;
+        if let Some(env) = StepEnvelope::from_bytes(&bytes) {
+            out.insert(key, env);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a run's files; on a bad run.json returns the warning to report. `prev` is what
+/// the catalog holds of the run: its file state and its stored envelopes.
 fn read_run(
     project: &Project,
     id: &RunId,
     json_path: &std::path::Path,
-    prev: Option<KnownState>,
+    prev: (Option<KnownState>, BTreeMap<String, StepEnvelope>),
     metrics_stamp: Option<Stamp>,
     report: &mut RefreshReport,
 ) -> Result<ReadRun, String> {
+    let (prev, stored_envelopes) = prev;
     let bytes = std::fs::read(json_path).map_err(|e| format!("{}: {e}", json_path.display()))?;
     let mut run = parse_run_json(json_path, &bytes).map_err(|e| e.to_string())?;
     if run.id != *id {
@@ -434,6 +473,20 @@ fn read_run(
         }
         _ => (MetricsState::default(), 0),
     };
+    // Envelopes go on from the stored ones; a metric that had points but no stored envelope
+    // (it was short) is rebuilt from the start below once it grows long.
+    let from_start = offset == 0;
+    let mut envelopes = if from_start {
+        BTreeMap::new()
+    } else {
+        stored_envelopes
+    };
+    let partial: HashSet<String> = state
+        .acc
+        .keys()
+        .filter(|k| !envelopes.contains_key(*k))
+        .cloned()
+        .collect();
     let mut tail_acc = None;
     let metrics_path = project.metrics_path(id);
     if metrics_stamp.is_some() {
@@ -451,6 +504,16 @@ fn read_run(
                                     let mut acc = MetricAccumulator::default();
                                     acc.push(step, *v);
                                     state.acc.insert(k.to_string(), acc);
+                                }
+                            }
+                            if partial.is_empty() || !partial.contains(k.as_ref()) {
+                                match envelopes.get_mut(k.as_ref()) {
+                                    Some(env) => env.push(step, line.time, *v),
+                                    None => {
+                                        let mut env = StepEnvelope::default();
+                                        env.push(step, line.time, *v);
+                                        envelopes.insert(k.to_string(), env);
+                                    }
                                 }
                             }
                         }
@@ -512,6 +575,33 @@ fn read_run(
             Err(e) => report.warnings.push(e.to_string()),
         }
     }
+    let grown: HashSet<&str> = partial
+        .iter()
+        .filter(|k| {
+            state
+                .acc
+                .get(k.as_str())
+                .is_some_and(|a| a.count > ENVELOPE_MIN_POINTS)
+        })
+        .map(String::as_str)
+        .collect();
+    if !grown.is_empty() {
+        let mut rebuilt: BTreeMap<String, StepEnvelope> = BTreeMap::new();
+        let _ = MetricsFileReader::scan(&metrics_path, 0, None, |step, line| {
+            if line.kind == LineKind::Metrics {
+                for (k, v) in &line.values {
+                    if grown.contains(k.as_ref()) {
+                        rebuilt
+                            .entry(k.to_string())
+                            .or_default()
+                            .push(step, line.time, *v);
+                    }
+                }
+            }
+        });
+        envelopes.extend(rebuilt);
+    }
+    envelopes.retain(|_, e| e.count() > ENVELOPE_MIN_POINTS);
     // Params declared by the training process fill in; run.json's own params win.
     let mut merged = state.params.clone();
     ox_core::deep_merge(&mut merged, &run.params);
@@ -522,6 +612,8 @@ fn read_run(
         persisted: state,
         shown,
         offset,
+        envelopes,
+        from_start,
     })
 }
 
@@ -532,6 +624,10 @@ struct ReadRun {
     persisted: MetricsState,
     shown: BTreeMap<String, MetricAccumulator>,
     offset: u64,
+    /// Envelopes of the series longer than [`ENVELOPE_MIN_POINTS`].
+    envelopes: BTreeMap<String, StepEnvelope>,
+    /// Whether the metrics file was read from its start (stored envelopes are replaced).
+    from_start: bool,
 }
 
 fn write_run(
@@ -545,6 +641,8 @@ fn write_run(
         persisted,
         shown,
         offset,
+        envelopes,
+        from_start,
     } = read;
     let json = serde_json::to_string(run).unwrap_or_default();
     let duration = run.duration_secs(now_utc());
@@ -623,6 +721,18 @@ fn write_run(
             }
         }
     }
+    if *from_start {
+        tx.prepare_cached("DELETE FROM envelopes WHERE id = ?1")?
+            .execute([run.id.as_str()])?;
+    }
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT OR REPLACE INTO envelopes (id, key, bytes) VALUES (?1, ?2, ?3)",
+        )?;
+        for (key, env) in envelopes {
+            ins.execute(params![run.id.as_str(), key, env.to_bytes()])?;
+        }
+    }
     let pid_start_ticks = run.pid_start_ticks;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO file_state (id, json_size, json_mtime_ns, metrics_size, metrics_mtime_ns, metrics_offset,
@@ -673,6 +783,7 @@ fn delete_run(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
         }
         tx.execute("DELETE FROM runs WHERE rid = ?1", [rid])?;
     }
+    tx.execute("DELETE FROM envelopes WHERE id = ?1", [id])?;
     Ok(tx.execute("DELETE FROM file_state WHERE id = ?1", [id])? > 0)
 }
 

@@ -66,6 +66,12 @@ CREATE TABLE file_state (
     // 6: run directories that cannot be read (run.json missing or unparsable), so that every
     // refresh reports them again until they are fixed or removed.
     "CREATE TABLE IF NOT EXISTS broken_runs (id TEXT PRIMARY KEY, problem TEXT NOT NULL) WITHOUT ROWID;",
+    // 7: min/max envelopes of long metric series (`ox_core::StepEnvelope` bytes), so a chart
+    // of a long run is drawn without reading its file. Runs read before have none: forget
+    // their file state so the next refresh reads them again from the start.
+    "CREATE TABLE IF NOT EXISTS envelopes (id TEXT NOT NULL, key TEXT NOT NULL, bytes BLOB NOT NULL,
+       PRIMARY KEY (id, key));
+     DELETE FROM file_state; DELETE FROM meta WHERE key = 'runs_dir_stamp';",
 ];
 
 /// Errors of opening or migrating the catalog database.

@@ -460,3 +460,52 @@ fn nested_declared_params_merge_deeply_while_running() {
         "declared params deep-merged, later lines winning, run.json's own params winning"
     );
 }
+
+#[test]
+fn long_series_get_an_envelope_that_resumes_like_a_fresh_read() {
+    let (_d, p) = project();
+    let line = |s: i64| {
+        format!(
+            "{{\"step\":{s},\"time\":{},\"loss\":{},\"acc\":{}}}\n",
+            1e9 + s as f64,
+            ((s * 31) % 101) as f64,
+            s % 7
+        )
+    };
+    let lines = |r: std::ops::Range<i64>| r.map(line).collect::<String>();
+    // Starts short (no envelope), grows past the threshold in appends.
+    let a = make_run(&p, "a", Status::Running, json!({}), &lines(0..1000));
+    let mut c = Catalog::open(&p).unwrap();
+    assert!(
+        c.envelope(&a, "loss").unwrap().is_none(),
+        "short: no envelope"
+    );
+    append(&p, &a, &lines(1000..6000));
+    c.refresh().unwrap();
+    let grown = c
+        .envelope(&a, "loss")
+        .unwrap()
+        .expect("an envelope once long");
+    assert_eq!(grown.count(), 6000);
+    append(&p, &a, &lines(6000..50_000));
+    c.refresh().unwrap();
+    let resumed = c.envelope(&a, "loss").unwrap().unwrap();
+    assert_eq!(resumed.count(), 50_000);
+    // The same as reading the whole file at once, and as a rebuilt catalog.
+    let mut fresh = ox_core::StepEnvelope::default();
+    for s in 0..50_000 {
+        fresh.push(s, Some(1e9 + s as f64), ((s * 31) % 101) as f64);
+    }
+    assert_eq!(resumed.points(), fresh.points());
+    drop(c);
+    let rebuilt = Catalog::rebuild(&p, Box::new(|_, _| {})).unwrap();
+    assert_eq!(
+        rebuilt.envelope(&a, "loss").unwrap().unwrap().points(),
+        fresh.points()
+    );
+    assert_eq!(
+        rebuilt.envelope(&a, "acc").unwrap().unwrap().count(),
+        50_000
+    );
+    assert!(rebuilt.envelope(&a, "nosuch").unwrap().is_none());
+}
