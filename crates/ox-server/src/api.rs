@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::files::{self, FileError};
 use crate::http::{Reply, Request, Worker};
-use crate::series::XAxis;
+use crate::series::{Cursor, XAxis};
 
 /// Bytes of `stdout.log` sent when the page asks for the tail.
 const LOG_TAIL_BYTES: u64 = 64 * 1024;
@@ -294,7 +294,8 @@ struct RunSeries<'a> {
     series: &'a crate::Series,
 }
 
-/// `GET /api/series?runs=ID,ID&metric=M&points=N[&x=step|time][&source=metrics|system]`.
+/// `GET /api/series?runs=ID,ID&metric=M&points=N[&x=step|time][&source=metrics|system]
+/// [&cursors=C,C]`.
 pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
     let Some(metric) = req.param("metric").filter(|m| !m.is_empty()) else {
         return Reply::error(400, "metric is required (?metric=loss)");
@@ -331,6 +332,28 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
             );
         }
     };
+    // `cursors=C,C`: one per run, from an earlier answer; only the points added since.
+    let cursors: Option<Vec<Cursor>> = match req.param("cursors") {
+        None => None,
+        Some(text) => {
+            let parsed: Option<Vec<Cursor>> = text.split(',').map(Cursor::parse).collect();
+            match parsed {
+                Some(c) if c.len() == refs.len() => Some(c),
+                Some(_) => {
+                    return Reply::error(
+                        400,
+                        "cursors needs one cursor per run, in the order of runs",
+                    );
+                }
+                None => {
+                    return Reply::error(
+                        400,
+                        "a cursor is OFFSET:STEP, as an earlier answer gave it (\"cursor\")",
+                    );
+                }
+            }
+        }
+    };
     let catalog = match state.catalog() {
         Ok(c) => c,
         Err(e) => return store_reply(e, ""),
@@ -353,15 +376,17 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
     let mut loaded: Vec<Option<Arc<crate::Series>>> = runs
         .iter()
         .map(|id| {
-            if system {
+            if system || cursors.is_some() {
                 return None;
             }
             let env = catalog.envelope(id, metric).ok().flatten()?;
-            crate::series::from_envelope(&env, x, points).map(Arc::new)
+            let (offset, last_step) = catalog.metrics_read_position(id).ok().flatten()?;
+            let cursor = Cursor { offset, last_step };
+            crate::series::from_envelope(&env, x, points, cursor).map(Arc::new)
         })
         .collect();
     let project = &state.shared.project;
-    let missing: Vec<(usize, std::path::PathBuf)> = runs
+    let missing: Vec<(usize, std::path::PathBuf, Option<Cursor>)> = runs
         .iter()
         .enumerate()
         .filter(|(i, _)| loaded[*i].is_none())
@@ -371,7 +396,7 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
             } else {
                 project.metrics_path(id)
             };
-            (i, path)
+            (i, path, cursors.as_ref().map(|c| c[i]))
         })
         .collect();
     let cache = &state.shared.series;
@@ -387,7 +412,15 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|(i, p)| (*i, cache.get(p, metric, x, points)))
+                            .map(|(i, p, from)| {
+                                let series = match from {
+                                    Some(from) => Arc::new(crate::series::read_series_from(
+                                        p, metric, x, points, *from,
+                                    )),
+                                    None => cache.get(p, metric, x, points),
+                                };
+                                (*i, series)
+                            })
                             .collect::<Vec<_>>()
                     })
                 })

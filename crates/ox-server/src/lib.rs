@@ -24,7 +24,7 @@ use std::sync::Arc;
 use ox_core::Project;
 
 pub use files::{FileError, confined_path};
-pub use series::{Series, SeriesCache, XAxis, from_envelope};
+pub use series::{Cursor, Series, SeriesCache, XAxis, from_envelope};
 
 /// Errors of starting the server.
 #[derive(Debug, thiserror::Error)]

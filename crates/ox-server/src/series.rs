@@ -26,8 +26,49 @@ pub struct Series {
     pub x: Vec<f64>,
     /// `null` in JSON where the value is NaN or infinite.
     pub y: Vec<f64>,
-    /// Points in the file before downsampling.
+    /// Points in the file (after the cursor asked from) before downsampling.
     pub total: usize,
+    /// Where this answer stops in the file: ask again with it (`cursors=`) for the points
+    /// added since.
+    pub cursor: Cursor,
+}
+
+/// A place in a metrics file: the byte offset past the last complete line read, and that
+/// line's step (lines without a `step` count on from it). Written `OFFSET:STEP` (`OFFSET:`
+/// before any step).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub offset: u64,
+    pub last_step: Option<i64>,
+}
+
+impl Cursor {
+    /// Reads `OFFSET:STEP` or `OFFSET:`.
+    pub fn parse(text: &str) -> Option<Cursor> {
+        let (offset, step) = text.split_once(':')?;
+        Some(Cursor {
+            offset: offset.parse().ok()?,
+            last_step: match step {
+                "" => None,
+                s => Some(s.parse().ok()?),
+            },
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.last_step {
+            Some(s) => write!(f, "{}:{s}", self.offset),
+            None => write!(f, "{}:", self.offset),
+        }
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 type Key = (PathBuf, String, XAxis, usize);
@@ -78,7 +119,12 @@ impl SeriesCache {
 /// `points` points as [`read_series`] does; `None` when the envelope cannot stand in for the
 /// file: steps went back, times are missing or go back (x = time), or its columns are
 /// coarser than the asked resolution.
-pub fn from_envelope(env: &StepEnvelope, x: XAxis, points: usize) -> Option<Series> {
+pub fn from_envelope(
+    env: &StepEnvelope,
+    x: XAxis,
+    points: usize,
+    cursor: Cursor,
+) -> Option<Series> {
     if !env.is_ordered() {
         return None;
     }
@@ -108,12 +154,24 @@ pub fn from_envelope(env: &StepEnvelope, x: XAxis, points: usize) -> Option<Seri
         x: kept.iter().map(|p| p.0).collect(),
         y: kept.iter().map(|p| p.1).collect(),
         total: usize::try_from(env.count()).unwrap_or(usize::MAX),
+        cursor,
     })
 }
 
 /// Reads `metric` out of a metrics file and downsamples it to about `points` points: min/max
 /// per column (4 points per column, extremes kept), as `ox plot` does.
 pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series {
+    read_series_from(path, metric, x, points, Cursor::default())
+}
+
+/// [`read_series`] of the lines after `from` only (a missing file reads empty, at `from`).
+pub fn read_series_from(
+    path: &Path,
+    metric: &str,
+    x: XAxis,
+    points: usize,
+    from: Cursor,
+) -> Series {
     let mut raw: Vec<(f64, f64)> = Vec::new();
     let on_line = |step: i64, line: &ox_core::MetricLine<'_>| {
         if line.kind != LineKind::Metrics {
@@ -132,7 +190,13 @@ pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series
         raw.push((xv, *v));
     };
     // A file being written may end in a partial line; what is complete is drawn.
-    let _ = MetricsFileReader::scan(path, 0, None, on_line);
+    let cursor = match MetricsFileReader::scan(path, from.offset, from.last_step, on_line) {
+        Ok(scan) => Cursor {
+            offset: scan.end_offset,
+            last_step: scan.last_step,
+        },
+        Err(_) => from,
+    };
     if raw.windows(2).any(|w| w[1].0 < w[0].0) {
         raw.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
@@ -142,6 +206,7 @@ pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series
         x: kept.iter().map(|p| p.0).collect(),
         y: kept.iter().map(|p| p.1).collect(),
         total,
+        cursor,
     }
 }
 
@@ -175,6 +240,40 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_reads_only_the_points_added_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let complete = "{\"step\":0,\"loss\":3}\n{\"loss\":2}\n";
+        std::fs::write(&path, format!("{complete}{{\"step\":2,")).unwrap();
+        let first = read_series(&path, "loss", XAxis::Step, 100);
+        assert_eq!(first.x, [0.0, 1.0]);
+        let expected = format!("{}:1", complete.len());
+        assert_eq!(first.cursor.to_string(), expected);
+        assert_eq!(Cursor::parse(&expected), Some(first.cursor));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, b"\"loss\":1}\n{\"loss\":0.5}\n").unwrap();
+        let next = read_series_from(&path, "loss", XAxis::Step, 100, first.cursor);
+        assert_eq!(next.x, [2.0, 3.0]);
+        assert_eq!(next.y, [1.0, 0.5]);
+        assert_eq!(next.total, 2);
+        let again = read_series_from(&path, "loss", XAxis::Step, 100, next.cursor);
+        assert!(again.x.is_empty());
+        assert_eq!(again.cursor, next.cursor);
+        assert_eq!(
+            Cursor::parse("12:"),
+            Some(Cursor {
+                offset: 12,
+                last_step: None
+            })
+        );
+        assert_eq!(Cursor::parse("x:1"), None);
+        assert_eq!(Cursor::parse("12"), None);
+    }
+
+    #[test]
     fn an_envelope_draws_what_the_file_draws() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.jsonl");
@@ -196,7 +295,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         for x in [XAxis::Step, XAxis::Time] {
             let file = read_series(&path, "loss", x, 1000);
-            let quick = from_envelope(&env, x, 1000).unwrap();
+            let quick = from_envelope(&env, x, 1000, Cursor::default()).unwrap();
             assert_eq!(quick.total, file.total);
             assert!(quick.x.len() <= 1000, "{}", quick.x.len());
             let extremes = |s: &Series| {
@@ -211,9 +310,9 @@ mod tests {
             assert_eq!(quick.y.last(), file.y.last());
         }
         // Finer than the envelope's columns: the file is read instead.
-        assert!(from_envelope(&env, XAxis::Step, 20_000).is_none());
+        assert!(from_envelope(&env, XAxis::Step, 20_000, Cursor::default()).is_none());
         env.push(5, None, 1.0);
-        assert!(from_envelope(&env, XAxis::Step, 1000).is_none());
+        assert!(from_envelope(&env, XAxis::Step, 1000, Cursor::default()).is_none());
     }
 
     #[test]

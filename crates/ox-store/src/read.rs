@@ -443,6 +443,30 @@ impl Catalog {
         Ok(bytes.and_then(|b| ox_core::StepEnvelope::from_bytes(&b)))
     }
 
+    /// How far the catalog has read a run's metrics file: the byte offset past the last
+    /// complete line and that line's step (`None` for a run not read yet). Reading the file
+    /// on from there gives exactly the points added since.
+    pub fn metrics_read_position(
+        &self,
+        id: &RunId,
+    ) -> Result<Option<(u64, Option<i64>)>, StoreError> {
+        let db = self.project.db_path();
+        let row: Option<(i64, Option<String>)> = self
+            .conn
+            .prepare_cached("SELECT metrics_offset, metrics_state FROM file_state WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| sql_err(&db, e))?;
+        Ok(row.map(|(offset, state)| {
+            (
+                u64::try_from(offset).unwrap_or(0),
+                state.as_deref().and_then(crate::refresh::stored_last_step),
+            )
+        }))
+    }
+
     fn distinct(&self, sql: &str) -> Result<Vec<String>, StoreError> {
         let db = self.project.db_path();
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| sql_err(&db, e))?;

@@ -63,6 +63,13 @@ struct MetricsState {
     params: Map<String, Value>,
 }
 
+/// The step of the last complete line, out of a stored [`MetricsState`].
+pub(crate) fn stored_last_step(state_json: &str) -> Option<i64> {
+    serde_json::from_str::<MetricsState>(state_json)
+        .ok()
+        .and_then(|s| s.last_step)
+}
+
 struct KnownState {
     json: Option<Stamp>,
     metrics: Option<Stamp>,
