@@ -305,3 +305,106 @@ fn the_runs_answer_follows_new_runs() {
     assert_eq!(late.as_array().unwrap().len(), 1);
     assert_eq!(late[0]["metrics"]["loss"]["last"], 0.25);
 }
+
+#[test]
+fn a_changed_run_is_not_answered_from_the_kept_objects() {
+    let p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let names = |ui: &UiServer| -> Vec<String> {
+        let runs = ui.get("/api/runs?q=ORDER+BY+name").json();
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for _ in 0..4 {
+        assert!(names(&ui).contains(&"lr0-s1".to_string()));
+    }
+    // Rename a finished run by hand and reindex it, as a user would.
+    let run = ui.get("/api/runs/lr0-s1").json();
+    let id = run["run"]["id"].as_str().unwrap().to_string();
+    let path = p.root().join(".ox/runs").join(&id).join("run.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"lr0-s1\"", "\"renamed\"")).unwrap();
+    assert!(p.ox(&["reindex", &id]).status.success());
+    for _ in 0..4 {
+        let now = names(&ui);
+        assert!(now.contains(&"renamed".to_string()), "{now:?}");
+        assert!(!now.contains(&"lr0-s1".to_string()), "{now:?}");
+    }
+}
+
+#[test]
+fn long_series_come_from_the_catalog_and_cursors_bring_only_new_points() {
+    let mut p = sweep();
+    let points: Vec<(i64, Vec<(&str, f64)>)> = (0..20_000)
+        .map(|s| {
+            let v = match s {
+                12_345 => 99.0,
+                17_000 => -5.0,
+                _ => (s % 10) as f64,
+            };
+            (s, vec![("loss", v)])
+        })
+        .collect();
+    let id = p.add_run(
+        "long",
+        "long",
+        ox_core::Status::Running,
+        serde_json::json!({}),
+        &points,
+    );
+    let ui = UiServer::start(&p, &[]);
+    let s = ui
+        .get(&format!("/api/series?runs={id}&metric=loss&points=1000"))
+        .json();
+    let one = &s["series"][0];
+    assert_eq!(one["total"], 20_000);
+    let ys: Vec<f64> = one["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(ys.len() <= 1000, "{}", ys.len());
+    assert!(ys.contains(&99.0) && ys.contains(&-5.0), "extremes kept");
+    let cursor = one["cursor"].as_str().unwrap().to_string();
+    assert!(cursor.ends_with(":19999"), "{cursor}");
+    // Two more lines: the cursor answer has exactly them.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(
+            p.root()
+                .join(".ox/metrics")
+                .join(format!("{id}_metrics.jsonl")),
+        )
+        .unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"{\"type\": \"metrics\", \"step\": 20000, \"loss\": 0.5}\n{\"type\": \"metrics\", \"step\": 20001, \"loss\": 0.25}\n",
+    )
+    .unwrap();
+    let next = ui
+        .get(&format!(
+            "/api/series?runs={id}&metric=loss&points=1000&cursors={cursor}"
+        ))
+        .json();
+    assert_eq!(
+        next["series"][0]["x"],
+        serde_json::json!([20000.0, 20001.0])
+    );
+    assert_eq!(next["series"][0]["y"], serde_json::json!([0.5, 0.25]));
+    assert!(
+        next["series"][0]["cursor"]
+            .as_str()
+            .unwrap()
+            .ends_with(":20001")
+    );
+    // Bad cursors are 400s that say what a cursor is.
+    let bad = ui.get(&format!("/api/series?runs={id}&metric=loss&cursors=x"));
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("OFFSET:STEP"), "{}", bad.text());
+    let two = ui.get(&format!("/api/series?runs={id}&metric=loss&cursors=1:,2:"));
+    assert_eq!(two.status, 400);
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::files::{self, FileError};
 use crate::http::{Reply, Request, Worker};
+use crate::run_objects::RunsError;
 use crate::series::{Cursor, XAxis};
 
 /// Bytes of `stdout.log` sent when the page asks for the tail.
@@ -58,31 +59,16 @@ fn store_reply(e: StoreError, query: &str) -> Reply {
 /// `GET /api/runs?q=QUERY`: the runs the query selects, as `ox ls --format json` prints them.
 pub(crate) fn runs(state: &mut Worker<'_>, req: &Request) -> Reply {
     let q = req.param("q").unwrap_or("");
-    // Refreshing first: it drops the kept answer when anything changed.
-    if let Err(e) = state.catalog() {
-        return store_reply(e, q);
-    }
-    if let Some((query, body)) = &state.runs_answer
-        && query == q
-    {
-        return Reply::json(body.clone());
-    }
-    let Some(catalog) = state.refreshed_catalog() else {
-        return Reply::error(500, "the catalog is not open");
-    };
-    let views = match catalog.query(q) {
-        Ok(views) => views,
+    let shared = state.shared;
+    let catalog = match state.catalog() {
+        Ok(c) => c,
         Err(e) => return store_reply(e, q),
     };
-    let rows: Vec<RunJson<'_>> = views.iter().map(RunJson::from).collect();
-    let body = match serde_json::to_vec(&rows) {
-        Ok(b) => b,
-        Err(e) => return Reply::error(500, format!("cannot encode the answer: {e}")),
-    };
-    // Unfinished runs' durations grow with the clock: their answers are not kept.
-    let settled = views.iter().all(|v| v.run.status.is_final());
-    state.runs_answer = settled.then(|| (q.to_string(), body.clone()));
-    Reply::json(body)
+    match shared.run_objects.answer(catalog, q) {
+        Ok(body) => Reply::json(body),
+        Err(RunsError::Store(e)) => store_reply(e, q),
+        Err(e) => Reply::error(500, e.to_string()),
+    }
 }
 
 #[derive(Serialize)]

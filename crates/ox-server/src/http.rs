@@ -61,62 +61,32 @@ impl Request {
 pub(crate) struct Worker<'a> {
     pub shared: &'a Shared,
     catalog: Option<Catalog>,
-    /// The last `/api/runs` answer `(query, body)`; dropped whenever a refresh changes
-    /// anything (so it is only ever the answer the catalog would give now).
-    pub runs_answer: Option<(String, Vec<u8>)>,
-    /// `PRAGMA data_version` when `runs_answer` was checked last.
-    data_version: Option<i64>,
 }
 
-fn data_version(c: &Catalog) -> Option<i64> {
-    c.connection()
-        .query_row("PRAGMA data_version", [], |r| r.get(0))
-        .ok()
-}
+impl<'a> Worker<'a> {
+    pub fn new(shared: &'a Shared) -> Self {
+        Worker {
+            shared,
+            catalog: None,
+        }
+    }
 
-impl Worker<'_> {
     /// The catalog, refreshed from the files (new runs, new points, crashes).
     pub fn catalog(&mut self) -> Result<&Catalog, ox_store::StoreError> {
         let catalog = match self.catalog.take() {
             Some(mut c) => {
-                let report = c.refresh()?;
-                // Another worker or process may have refreshed the shared ox.db first;
-                // SQLite's data_version tells commits by other connections.
-                let version = data_version(&c);
-                if report.updated + report.removed + report.crashed > 0
-                    || version != self.data_version
-                {
-                    self.runs_answer = None;
-                }
-                self.data_version = version;
+                c.refresh()?;
                 c
             }
-            None => {
-                let c = Catalog::open(&self.shared.project)?;
-                self.data_version = data_version(&c);
-                self.runs_answer = None;
-                c
-            }
+            None => Catalog::open(&self.shared.project)?,
         };
         Ok(self.catalog.insert(catalog))
     }
 }
 
-impl Worker<'_> {
-    /// The catalog as last refreshed (by [`Worker::catalog`]), without refreshing again.
-    pub fn refreshed_catalog(&self) -> Option<&Catalog> {
-        self.catalog.as_ref()
-    }
-}
-
 /// Answers requests until the server is dropped.
 pub(crate) fn worker(http: &tiny_http::Server, shared: &Shared) {
-    let mut state = Worker {
-        shared,
-        catalog: None,
-        runs_answer: None,
-        data_version: None,
-    };
+    let mut state = Worker::new(shared);
     for request in http.incoming_requests() {
         let reply = answer(&mut state, &request);
         respond(request, reply);

@@ -16,6 +16,7 @@ mod api;
 mod assets;
 mod files;
 mod http;
+mod run_objects;
 mod series;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -55,6 +56,7 @@ pub(crate) struct Shared {
     /// `Host` header values accepted; empty = any (a token guards a non-loopback server).
     pub allowed_hosts: Vec<String>,
     pub series: SeriesCache,
+    pub run_objects: run_objects::RunObjects,
 }
 
 /// A bound dashboard server.
@@ -134,6 +136,7 @@ impl Server {
                 token: opts.token.clone(),
                 allowed_hosts,
                 series: SeriesCache::default(),
+                run_objects: run_objects::RunObjects::default(),
             }),
             addr,
         })
@@ -144,8 +147,16 @@ impl Server {
         self.addr
     }
 
-    /// Answers requests on `workers` threads until the process ends.
+    /// Answers requests on `workers` threads until the process ends. The run objects of the
+    /// full list are made in the background first, so the first page load finds them.
     pub fn run(self, workers: usize) {
+        let warm = Arc::clone(&self.shared);
+        std::thread::spawn(move || {
+            let mut worker = http::Worker::new(&warm);
+            if let Ok(catalog) = worker.catalog() {
+                let _ = warm.run_objects.answer(catalog, "");
+            }
+        });
         let handles: Vec<_> = (0..workers.max(1))
             .map(|_| {
                 let http = Arc::clone(&self.http);

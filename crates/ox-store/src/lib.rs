@@ -7,8 +7,9 @@
 //!
 //! Schema (a contract for `ox-query`, which generates SQL against it; runs are aliased `r`):
 //! - `runs(rid, id, name, study, status, created, started, ended, duration, exit_code, host,
-//!   source_key, json)`: `status` is the effective status (a `running` run whose process is
-//!   gone reads `crashed`); times are RFC 3339 UTC strings of fixed width
+//!   source_key, json, written)`: `status` is the effective status (a `running` run whose
+//!   process is gone reads `crashed`); `written` is the time (ns) of the refresh that last
+//!   wrote the row; times are RFC 3339 UTC strings of fixed width
 //!   (`2026-11-23T10:00:00.000000Z`, so text order is time order); `duration` is in seconds; `json`
 //!   is the run.json object with declared params merged in.
 //! - `tags(rid, tag)`.
@@ -38,6 +39,7 @@ use rusqlite::Connection;
 pub use json::{MetricJson, RunJson};
 pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
+pub use query::RunStamp;
 pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{ENVELOPE_MIN_POINTS, RefreshReport, param_columns};
 

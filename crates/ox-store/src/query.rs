@@ -57,6 +57,63 @@ impl Catalog {
     }
 }
 
+/// What a reader needs to know whether a run changed: the refresh that last wrote its row
+/// (`runs.written`), and its status and duration (which change without a rewrite: a crash
+/// found, a running run's clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStamp {
+    pub rid: i64,
+    pub id: String,
+    pub written: i64,
+    pub status: String,
+    pub duration: Option<f64>,
+}
+
+impl Catalog {
+    /// The stamps of the runs a compiled query selects, in its order, without loading them:
+    /// a reader that kept what it made of each run (by `(id, stamp)`) loads only the others
+    /// with [`Catalog::views_by_rid`].
+    pub fn query_stamps(&self, q: &CompiledQuery) -> Result<Vec<RunStamp>, StoreError> {
+        let db = self.project.db_path();
+        let mut binds: Vec<Value> = q.filter.params.iter().map(to_value).collect();
+        binds.extend(q.order_by.params.iter().map(to_value));
+        let limit = q.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let sql = format!(
+            "SELECT r.rid, r.id, r.written, r.status, r.duration FROM runs r WHERE {} ORDER BY {}{limit}",
+            q.filter.sql, q.order_by.sql
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| sql_err(&db, e))?;
+        stmt.query_map(rusqlite::params_from_iter(binds.iter()), |r| {
+            Ok(RunStamp {
+                rid: r.get(0)?,
+                id: r.get(1)?,
+                written: r.get(2)?,
+                status: r.get(3)?,
+                duration: r.get(4)?,
+            })
+        })
+        .map_err(|e| sql_err(&db, e))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| sql_err(&db, e))
+    }
+
+    /// The runs with these row ids (in row id order).
+    pub fn views_by_rid(&self, rids: &[i64]) -> Result<Vec<RunView>, StoreError> {
+        let mut views = Vec::with_capacity(rids.len());
+        for chunk in rids.chunks(500) {
+            let binds: Vec<Value> = chunk.iter().map(|r| Value::Integer(*r)).collect();
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            views.extend(self.select_views(
+                &format!("r.rid IN ({placeholders})"),
+                "r.rid",
+                None,
+                &binds,
+            )?);
+        }
+        Ok(views)
+    }
+}
+
 fn to_value(v: &SqlValue) -> Value {
     match v {
         SqlValue::Integer(i) => Value::Integer(*i),

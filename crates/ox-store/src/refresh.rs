@@ -159,6 +159,10 @@ pub fn refresh(
         }
     }
     let mut incomplete_dir = false;
+    // Rows written now carry this refresh's time: (id, written) names what a row says.
+    let written = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
     let total = candidates.len();
     for (done, id) in candidates.into_iter().enumerate() {
         if total >= BULK_THRESHOLD && done % 512 == 0 {
@@ -204,7 +208,7 @@ pub fn refresh(
             &mut report,
         ) {
             Ok(read) => {
-                write_run(&tx, &read, json_stamp, metrics_stamp).map_err(sql)?;
+                write_run(&tx, &read, json_stamp, metrics_stamp, written).map_err(sql)?;
                 forget_broken(&tx, id.as_str()).map_err(sql)?;
                 report.updated += 1;
             }
@@ -642,6 +646,7 @@ fn write_run(
     read: &ReadRun,
     json_stamp: Stamp,
     metrics_stamp: Option<Stamp>,
+    written: i64,
 ) -> rusqlite::Result<()> {
     let ReadRun {
         run,
@@ -662,11 +667,12 @@ fn write_run(
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
     };
     tx.prepare_cached(
-        "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+        "INSERT INTO runs (id, name, study, status, created, started, ended, duration, exit_code, host, source_key, json, written)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET name=excluded.name, study=excluded.study, status=excluded.status,
            created=excluded.created, started=excluded.started, ended=excluded.ended, duration=excluded.duration,
-           exit_code=excluded.exit_code, host=excluded.host, source_key=excluded.source_key, json=excluded.json",
+           exit_code=excluded.exit_code, host=excluded.host, source_key=excluded.source_key, json=excluded.json,
+           written=excluded.written",
         )?
         .execute(params![
             run.id.as_str(),
@@ -680,7 +686,8 @@ fn write_run(
             run.exit_code,
             run.host,
             source_key,
-            json
+            json,
+            written
         ],
     )?;
     let rid: i64 = tx
