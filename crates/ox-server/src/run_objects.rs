@@ -22,13 +22,16 @@ fn key(stamp: &RunStamp) -> Key {
     )
 }
 
+/// A run's object as JSON bytes, under the key of the version it shows.
+type Kept = (Key, Arc<[u8]>);
+
 /// Most run objects kept; past it the cache starts over.
 const MAX_RUNS: usize = 250_000;
 
 /// Serialized run objects by run id (see the module docs).
 #[derive(Default)]
 pub struct RunObjects {
-    entries: Mutex<HashMap<String, (Key, Arc<[u8]>)>>,
+    entries: Mutex<HashMap<String, Kept>>,
 }
 
 /// Why an answer could not be made.
