@@ -257,10 +257,37 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     std::fs::write(&log_path, "epoch 0\nepoch 1 done\n").unwrap();
     assert!(b.wait_for("document.getElementById('log').textContent.includes('epoch 1 done')"));
     assert!(b.wait_for("document.querySelector('#run-metrics').textContent.includes('49')"));
+    assert!(b.wait_for(
+        "document.querySelector('#run-charts .chart')?.dataset.points === '50'"
+    ));
     b.screenshot("live-running");
+
+    // On the runs page, the chart of the selected running run grows by the points logged
+    // since (fetched by cursor), and the row turns crashed when the process dies.
+    b.goto(&format!("{}#/runs?sel={}", ui.url, id.as_str()));
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    assert!(b.wait_for(
+        "document.getElementById('main-chart')?.dataset.points === '50'"
+    ));
+    let more: String = (50..60)
+        .map(|step| format!("{{\"type\":\"metrics\",\"step\":{step},\"loss\":0.01}}\n"))
+        .collect();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&metrics_path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, more.as_bytes()).unwrap();
+    assert!(b.wait_for(
+        "document.getElementById('main-chart')?.dataset.points === '60'"
+    ));
+    b.screenshot("live-runs-chart");
 
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
-    assert!(b.wait_for("document.getElementById('run-status').textContent === 'crashed'"));
+    assert!(b.wait_for(
+        "document.getElementById('runs-grid').textContent.includes('crashed')"
+    ));
+    b.goto(&format!("{}#/run/{}", ui.url, id.as_str()));
+    assert!(b.wait_for("document.getElementById('run-status')?.textContent === 'crashed'"));
     b.screenshot("live-crashed");
 }

@@ -421,8 +421,10 @@ function pageRuns(params) {
   // ----- chart panel -----
   const chart = { x: 'step', smooth: 0, log: false, group: '' };
   let chartGeneration = 0;
+  let liveChart = null;   // what the live poll appends to: {list, metric, x, redraw}
   async function renderChart() {
     const generation = ++chartGeneration;
+    liveChart = null;
     chartPanel.textContent = '';
     const ids = [...state.selected];
     if (!ids.length) {
@@ -455,9 +457,14 @@ function pageRuns(params) {
       // A newer selection has been drawn meanwhile: this answer is stale.
       if (generation !== chartGeneration) return;
       const list = res.series.map(s => ({ ...s, label: s.name || s.run.slice(0, 10) }));
-      const opts = { series: list, xTime: chart.x === 'time', log: chart.log, smooth: chart.smooth };
-      if (chart.group) opts.bands = groupBands(list, s => fmt((flatsById.get(s.run) || {})[chart.group]), 200);
-      drawChart(holder, state.metric, opts);
+      const redraw = () => {
+        const opts = { series: list, xTime: chart.x === 'time', log: chart.log, smooth: chart.smooth };
+        if (chart.group) opts.bands = groupBands(list, s => fmt((flatsById.get(s.run) || {})[chart.group]), 200);
+        drawChart(holder, state.metric, opts);
+        holder.dataset.points = list.reduce((n, s) => n + s.x.length, 0);
+      };
+      redraw();
+      liveChart = { list, metric: state.metric, x: chart.x, redraw };
     } catch (e) {
       holder.append(h('pre', { class: 'error' }, e.message));
     }
@@ -490,18 +497,50 @@ function pageRuns(params) {
     }
   }
 
-  // Live: refresh while any listed run is running (new points, crashes).
-  every(5000, async () => {
-    if (!state.runs.some(r => r.status === 'running' || r.status === 'queued')) return;
+  // Live: while listed runs are unfinished, ask for those runs only (status, summaries: a
+  // dead one turns crashed) and for the chart's new points only (by cursor); the whole
+  // list again now and then, for runs a sweep adds.
+  const unfinished = r => r.status === 'running' || r.status === 'queued';
+  let polls = 0;
+  every(POLL_MS, async () => {
+    const live = state.runs.filter(unfinished);
+    if (!live.length) return;
+    polls++;
     try {
-      const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
-      state.runs = runs;
-      state.columns = computeColumns(runs);
-      state.sparks.clear();
+      if (polls % 10 === 0) {
+        const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
+        state.runs = runs;
+      } else {
+        const q = `id in (${live.map(r => `'${r.id}'`).join(', ')})`;
+        const fresh = new Map((await api(`api/runs?q=${encodeURIComponent(q)}`)).map(r => [r.id, r]));
+        state.runs = state.runs.map(r => fresh.get(r.id) || r);
+      }
+      state.columns = computeColumns(state.runs);
+      for (const r of live) state.sparks.delete(r.id);
       applySort(); renderHeader(); renderRows();
-      if (state.selected.size) renderChart();
+      await chartNewPoints(new Set(live.map(r => r.id)));
     } catch (e) { /* keep what is shown */ }
   });
+
+  // The chart's runs that were unfinished get the points logged since (cursors).
+  async function chartNewPoints(liveIds) {
+    const c = liveChart;
+    if (!c) return;
+    const runs = c.list.filter(s => liveIds.has(s.run));
+    if (!runs.length) return;
+    const res = await api(`api/series?runs=${runs.map(s => encodeURIComponent(s.run)).join(',')}&metric=${encodeURIComponent(c.metric)}&points=${POINTS}&x=${c.x}&cursors=${runs.map(s => s.cursor).join(',')}`);
+    if (c !== liveChart) return;
+    let added = 0;
+    res.series.forEach((n, i) => {
+      const s = runs[i];
+      s.x = s.x.concat(n.x); s.y = s.y.concat(n.y); s.cursor = n.cursor; s.total += n.total;
+      added += n.x.length;
+    });
+    if (!added) return;
+    // Appended points pile up: past a few screens' worth, ask for the downsampled whole.
+    if (runs.some(s => s.x.length > 4 * POINTS)) { renderChart(); return; }
+    c.redraw();
+  }
 
   load();
 }
@@ -567,23 +606,35 @@ function pageRun(id) {
       names.map(m => { const s = r.metrics[m]; return h('tr', {}, h('td', {}, m), [s.last, s.min, s.max, s.mean, s.count, s.last_step].map(v => h('td', { class: 'num' }, fmt(v)))); }));
   }
 
+  // First the downsampled whole of each series, then (while the run lives) only the points
+  // logged since, by cursor.
   async function drawRunCharts(r, d) {
     const jobs = [];
     for (const m of Object.keys(r.metrics).sort()) jobs.push(['run-charts', m, 'metrics']);
     for (const m of d.system_metrics) jobs.push(['system-charts', m, 'system']);
     await Promise.all(jobs.map(async ([where, m, source]) => {
       const key = `${source}:${m}`;
-      let el = charts.get(key);
-      if (!el) {
-        el = h('div', { class: 'chart' });
-        charts.set(key, el);
+      let c = charts.get(key);
+      if (!c) {
+        c = { el: h('div', { class: 'chart' }), series: null };
+        charts.set(key, c);
         const parent = document.getElementById(where);
-        if (parent) parent.append(el);
+        if (parent) parent.append(c.el);
       }
       try {
-        const res = await api(`api/series?runs=${encodeURIComponent(r.id)}&metric=${encodeURIComponent(m)}&points=${POINTS}&source=${source}`);
-        drawChart(el, m, { series: res.series.map(s => ({ ...s, label: m })), height: 220 });
-      } catch (e) { el.textContent = e.message; }
+        const base = `api/series?runs=${encodeURIComponent(r.id)}&metric=${encodeURIComponent(m)}&points=${POINTS}&source=${source}`;
+        const s = c.series;
+        if (s && s.x.length <= 4 * POINTS) {
+          const n = (await api(`${base}&cursors=${s.cursor}`)).series[0];
+          s.cursor = n.cursor;
+          if (!n.x.length) return;
+          s.x = s.x.concat(n.x); s.y = s.y.concat(n.y); s.total += n.total;
+        } else {
+          c.series = (await api(base)).series[0];
+        }
+        drawChart(c.el, m, { series: [{ ...c.series, label: m }], height: 220 });
+        c.el.dataset.points = c.series.x.length;
+      } catch (e) { c.el.textContent = e.message; }
     }));
   }
 

@@ -67,14 +67,14 @@ CREATE TABLE file_state (
     // refresh reports them again until they are fixed or removed.
     "CREATE TABLE IF NOT EXISTS broken_runs (id TEXT PRIMARY KEY, problem TEXT NOT NULL) WITHOUT ROWID;",
     // 7: min/max envelopes of long metric series (`ox_core::StepEnvelope` bytes), so a chart
-    // of a long run is drawn without reading its file; and `runs.written`, the time (ns) of
-    // the refresh that last wrote the row, so a reader can keep what it made of a run until
-    // it changes. Runs read before have neither: forget their file state so the next refresh
-    // reads them again from the start.
+    // of a long run is drawn without reading its file. Runs read before have none: forget
+    // their file state so the next refresh reads them again from the start.
     "CREATE TABLE IF NOT EXISTS envelopes (id TEXT NOT NULL, key TEXT NOT NULL, bytes BLOB NOT NULL,
        PRIMARY KEY (id, key));
-     ALTER TABLE runs ADD COLUMN written INTEGER NOT NULL DEFAULT 0;
      DELETE FROM file_state; DELETE FROM meta WHERE key = 'runs_dir_stamp';",
+    // 8: `runs.written`, the time (ns) of the refresh that last wrote the row, so a reader can
+    // keep what it made of a run until the row changes (0 until then).
+    "ALTER TABLE runs ADD COLUMN written INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Errors of opening or migrating the catalog database.
