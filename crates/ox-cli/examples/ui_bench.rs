@@ -73,20 +73,30 @@ fn main() {
     };
     let ox = Path::new(ox);
 
+    // The very first request races the server's own start-up filling of the run objects.
     let ui = start(ox, Path::new(runs_project));
+    let (racing, _) = get_ms(&ui, "/api/runs?q=");
+    drop(ui);
+    // A user's first page load comes a moment after `ox ui` printed its URL.
+    let ui = start(ox, Path::new(runs_project));
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let (first, bytes) = get_ms(&ui, "/api/runs?q=");
+    println!(
+        "GET /api/runs, 10,000 runs ({:.1} MB): first request 3 s after start {first:.0} ms; \
+         at the very start (racing the start-up fill) {racing:.0} ms (target < 100 ms)",
+        bytes as f64 / 1e6,
+    );
     let times: Vec<f64> = (0..20).map(|_| get_ms(&ui, "/api/runs?q=").0).collect();
     println!(
-        "GET /api/runs, 10,000 runs ({:.1} MB): first {first:.0} ms, then median {:.1} ms of 20 (each worker keeps its last answer; target < 100 ms)",
-        bytes as f64 / 1e6,
+        "GET /api/runs, 10,000 runs, the same query again: median {:.1} ms of 20",
         median(times)
     );
-    // A different query each time: never a kept answer (query, JSON of 10,000 runs, send).
+    // A different query each time: stamps looked up, kept run objects joined.
     let fresh: Vec<f64> = (0..10)
         .map(|i| get_ms(&ui, &format!("/api/runs?q=id+%21%3D+%27none{i}%27")).0)
         .collect();
     println!(
-        "GET /api/runs, 10,000 runs, a new query each time (nothing kept): median {:.0} ms",
+        "GET /api/runs, 10,000 runs, a new query each time: median {:.0} ms of 10",
         median(fresh)
     );
     let filtered: Vec<f64> = (0..20)
@@ -140,9 +150,17 @@ fn main() {
     let (cold, bytes) = get_ms(&ui, &path);
     let warm: Vec<f64> = (0..10).map(|_| get_ms(&ui, &path).0).collect();
     println!(
-        "GET /api/series, {} runs × 100,000 steps → 1,000 points each ({:.1} MB): first (read + downsample) {cold:.0} ms, then (cached) median {:.1} ms (target < 300 ms)",
+        "GET /api/series, {} runs × 100,000 steps → 1,000 points each ({:.1} MB): first {cold:.0} ms \
+         (from the catalog's envelopes), then median {:.1} ms of 10 (target < 300 ms)",
         ids.len(),
         bytes as f64 / 1e6,
         median(warm)
+    );
+    // Finer than the envelopes (a deep zoom): the files are read.
+    let fine = format!("/api/series?runs={}&metric=loss&points=20000", ids.join(","));
+    let (file_read, bytes) = get_ms(&ui, &fine);
+    println!(
+        "GET /api/series, same runs at 20,000 points each ({:.1} MB): {file_read:.0} ms (files read and parsed)",
+        bytes as f64 / 1e6
     );
 }
