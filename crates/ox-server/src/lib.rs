@@ -10,12 +10,14 @@
 //! Security: bound to loopback, requests whose `Host` is not the served address are refused
 //! (DNS rebinding); bound elsewhere, a token is required and every request must carry it
 //! (`?token=`, the `ox_token` cookie the page then gets, or `Authorization: Bearer`). Files
-//! are served only from inside the run's directory.
+//! are served only from inside the run's directory, and the reports `ox report` wrote only
+//! from inside the project's `reports/` folder (with a policy that runs no script).
 
 mod api;
 mod assets;
 mod files;
 mod http;
+mod reports;
 mod series;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
