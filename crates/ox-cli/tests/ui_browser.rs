@@ -23,6 +23,28 @@ fn inked_pixels(b: &mut Browser, selector: &str) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
+/// The x tick labels of the main chart (uPlot draws them on the canvas; the chart keeps
+/// their text in `data-xticks`) are whole steps, and these are among them.
+fn assert_integer_step_ticks(b: &mut Browser, expected: &[i64]) {
+    assert!(b.wait_for("document.querySelector('#main-chart [data-xticks]') !== null"));
+    let ticks = b.eval("document.querySelector('#main-chart [data-xticks]').dataset.xticks");
+    let ticks: Vec<&str> = ticks.as_str().unwrap().split('|').collect();
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    for t in &ticks {
+        assert!(
+            t.replace(',', "").parse::<i64>().is_ok(),
+            "a step tick that is not a whole number: {t:?} in {ticks:?}"
+        );
+    }
+    let numbers: Vec<i64> = ticks
+        .iter()
+        .map(|t| t.replace(',', "").parse().unwrap())
+        .collect();
+    for e in expected {
+        assert!(numbers.contains(e), "{e} not among {ticks:?}");
+    }
+}
+
 fn rows(b: &mut Browser) -> u64 {
     b.eval("document.querySelectorAll('#runs-grid .row').length")
         .as_u64()
@@ -98,15 +120,69 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     std::thread::sleep(Duration::from_millis(300));
     let ink = inked_pixels(&mut b, "#main-chart canvas");
     assert!(ink > 500, "the chart canvas is empty ({ink} pixels)");
+    assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
+    // The hover read-out names a whole step too.
+    b.eval(
+        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
+          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
+    );
+    assert!(b.wait_for(
+        "/^\\d+$/.test(document.querySelector('#main-chart .u-legend .u-series .u-value').textContent)"
+    ));
     assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark').length >= 6"));
     b.screenshot("runs-selected-chart");
 
-    // Grouped by lr: a mean line and band per learning rate, over two seeds each.
+    // Grouped by lr: a mean line and band per learning rate, over two seeds each, and a
+    // legend of the groups (not of the bands' edges), above the plot.
     b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'lr'; g.dispatchEvent(new Event('change'))");
-    assert!(b.wait_for("document.querySelector('#main-chart .u-legend') && document.querySelector('#main-chart .u-legend').textContent.includes('0.01 (n=2)')"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#main-chart .chart-legend .entry').length === 2")
+    );
+    let entries = b.eval(
+        "[...document.querySelectorAll('#main-chart .chart-legend .entry .label')].map(e => e.textContent)",
+    );
+    assert_eq!(entries, json!(["0.01 (n=2)", "0.1 (n=2)"]));
+    let legend = b.eval("document.querySelector('#main-chart .chart-legend').textContent");
+    let legend = legend.as_str().unwrap();
+    assert!(
+        !legend.contains("high") && !legend.contains("low"),
+        "{legend}"
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#main-chart .u-legend').length"),
+        0,
+        "uPlot's legend (which lists the band edges) is not shown"
+    );
+    // Each swatch has its group's line colour, and the two differ.
+    let swatches = b.eval(
+        "[...document.querySelectorAll('#main-chart .chart-legend .swatch')].map(s => getComputedStyle(s).borderTopColor)",
+    );
+    assert_ne!(swatches[0], swatches[1], "{swatches}");
     let ink = inked_pixels(&mut b, "#main-chart canvas");
     assert!(ink > 500, "the grouped chart is empty ({ink} pixels)");
+    assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
+    // Hovering shows the groups' means at an integer step.
+    b.eval(
+        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
+          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
+    );
+    assert!(b.wait_for(
+        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
+    ));
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#main-chart .chart-legend .value')].every(v => v.textContent !== '')"
+    ));
+    b.eval("document.getElementById('main-chart').scrollIntoView()");
     b.screenshot("runs-chart-grouped");
+    // A click on an entry hides that group; another shows it again.
+    b.eval("document.querySelector('#main-chart .chart-legend .entry').click()");
+    assert!(b.wait_for(
+        "document.querySelector('#main-chart .chart-legend .entry').classList.contains('off')"
+    ));
+    b.eval("document.querySelector('#main-chart .chart-legend .entry').click()");
+    assert!(b.wait_for(
+        "!document.querySelector('#main-chart .chart-legend .entry').classList.contains('off')"
+    ));
 
     // Compare view.
     b.eval("document.getElementById('compare').click()");

@@ -76,6 +76,16 @@ function flatten(obj, prefix, out) {
 // A column wide enough for its title (up to a limit; the full key is the tooltip).
 function colWidth(title) { return Math.min(220, Math.max(90, 8 * title.length + 24)); }
 
+// `text` at most `max` characters, cut in the middle: names that differ only at the end
+// (`…-schedule-a`, `…-schedule-b`, `…/exact_match`) stay told apart. Show the full text as
+// the tooltip.
+function shortMiddle(text, max) {
+  text = String(text);
+  if (text.length <= max) return text;
+  const tail = Math.ceil((max - 1) * 0.55);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
 function runLabel(r) { return r.name || r.id.slice(0, 10); }
 
 // Query string of the hash: #/runs?q=...&sel=...
@@ -156,7 +166,14 @@ function groupBands(seriesList, groupOf, buckets) {
     groups.get(g).push(Array.from(sum, (v, i) => (n[i] ? v / n[i] : null)));
   }
   const out = [];
-  for (const [g, runs] of [...groups.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0]), undefined, { numeric: true }))) {
+  // Groups in their values' order: numbers by value (0.01 before 0.1), other text naturally.
+  const asNumber = g => (String(g).trim() === '' ? NaN : Number(g));
+  const order = (a, b) => {
+    const x = asNumber(a), y = asNumber(b);
+    if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  };
+  for (const [g, runs] of [...groups.entries()].sort((a, b) => order(a[0], b[0]))) {
     const mean = [], low = [], high = [];
     for (let b = 0; b < buckets; b++) {
       const vals = runs.map(r => r[b]).filter(v => v !== null);
@@ -174,33 +191,77 @@ function groupBands(seriesList, groupOf, buckets) {
   return { xs, groups: out };
 }
 
+// Steps are whole numbers: x ticks only at whole increments (1, 2, 5, 10, 20, 50, …).
+const STEP_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map(m => m * 10 ** e)).flat();
+function fmtStep(v) { return v === null || v === undefined || !Number.isFinite(v) ? '' : Math.round(v).toLocaleString('en-US'); }
+
+// The legend of a grouped chart: one entry per group (swatch, `group (n=K)`, the mean and
+// its interval under the cursor); clicking an entry hides or shows the group.
+function groupLegend(groups, base) {
+  const xOut = h('span', { class: 'x' });
+  const entries = groups.map((g, i) => {
+    const c = color(i);
+    const label = `${g.group} (n=${g.n})`;
+    const value = h('span', { class: 'value' });
+    const entry = h('button', { type: 'button', class: 'entry', title: `${label}: mean and 95% interval over ${g.n} run${g.n === 1 ? '' : 's'}; click to hide or show` },
+      h('span', { class: 'swatch', style: `background: linear-gradient(${c}, ${c}) center / 100% 2px no-repeat, ${c}33; border-color: ${c}` }),
+      h('span', { class: 'label' }, h('span', { class: 'name' }, shortMiddle(g.group, 40)), ' ', h('span', { class: 'n' }, `(n=${g.n})`)), value);
+    return { entry, value, index: base(i), shown: true };
+  });
+  const el = h('div', { class: 'chart-legend' }, xOut, entries.map(e => e.entry));
+  return {
+    el,
+    attach(u) {
+      entries.forEach(e => e.entry.addEventListener('click', () => {
+        e.shown = !e.shown;
+        e.entry.classList.toggle('off', !e.shown);
+        for (let k = 0; k < 3; k++) u.setSeries(e.index + k, { show: e.shown });
+      }));
+    },
+    update(u, xTime) {
+      const idx = u.cursor.idx;
+      const have = idx !== null && idx !== undefined;
+      xOut.textContent = have ? (xTime ? new Date(u.data[0][idx] * 1000).toLocaleString() : `step ${fmtStep(u.data[0][idx])}`) : '';
+      for (const e of entries) {
+        const m = have ? u.data[e.index][idx] : null;
+        const hi = have ? u.data[e.index + 1][idx] : null, lo = have ? u.data[e.index + 2][idx] : null;
+        e.value.textContent = m === null || m === undefined ? '' : (hi !== lo && hi !== null && lo !== null ? `${fmt(m)} [${fmt(lo)}, ${fmt(hi)}]` : fmt(m));
+      }
+    },
+  };
+}
+
 // Draws a uPlot chart into `el`. opts: {series: [{label, x, y}], xTime, log, smooth, bands}
 function drawChart(el, title, opts) {
   el.textContent = '';
   el.append(h('div', { class: 'title' }, title));
   const width = Math.max(280, el.clientWidth || 600);
   const height = opts.height || 300;
-  let data, series, bands;
+  let data, series, bands, legend = null;
   const yScale = { distr: opts.log ? 3 : 1 };
+  const xSeries = opts.xTime ? { label: 'time' } : { label: 'step', value: (u, v) => fmtStep(v) };
   if (opts.bands) {
     const b = opts.bands;
     data = [b.xs];
-    series = [{ label: opts.xTime ? 'time' : 'step' }];
+    series = [xSeries];
     bands = [];
     b.groups.forEach((g, i) => {
       const c = color(i);
       const base = data.length;
       data.push(ema(g.mean, opts.smooth), g.high, g.low);
       series.push({ label: `${g.group} (n=${g.n})`, stroke: c, width: 2, spanGaps: true });
-      series.push({ label: `${g.group} high`, stroke: c + '55', width: 0, spanGaps: true });
-      series.push({ label: `${g.group} low`, stroke: c + '55', width: 0, spanGaps: true });
+      series.push({ label: `${g.group} high`, stroke: c + '55', width: 0, spanGaps: true, points: { show: false } });
+      series.push({ label: `${g.group} low`, stroke: c + '55', width: 0, spanGaps: true, points: { show: false } });
       bands.push({ series: [base + 1, base + 2], fill: c + '22' });
     });
+    // uPlot's own legend would list the band edges too: ours lists the groups.
+    legend = groupLegend(b.groups, i => 1 + 3 * i);
+    el.append(legend.el);
   } else {
     const tables = opts.series.map(s => [s.x, ema(s.y, opts.smooth)]);
     if (!tables.length) { el.append(h('p', { class: 'muted' }, 'No data.')); return null; }
     data = tables.length === 1 ? tables[0] : uPlot.join(tables);
-    series = [{ label: opts.xTime ? 'time' : 'step' }];
+    series = [xSeries];
     opts.series.forEach((s, i) => series.push({ label: s.label, stroke: color(i), width: 1.5, spanGaps: true }));
   }
   if (opts.log) {
@@ -209,14 +270,21 @@ function drawChart(el, title, opts) {
   }
   const plotEl = h('div');
   el.append(plotEl);
+  // The x tick labels are drawn on the canvas; the element keeps their text (data-xticks).
+  const xAxis = opts.xTime ? {} : {
+    incrs: STEP_INCRS,
+    values: (u, splits) => { const labels = splits.map(fmtStep); plotEl.dataset.xticks = labels.join('|'); return labels; },
+  };
   const u = new uPlot({
     width, height,
     scales: { x: { time: !!opts.xTime }, y: yScale },
     series, bands,
     cursor: { drag: { x: true, y: false } },
-    legend: { live: true },
-    axes: [{}, { size: 60 }],
+    legend: { show: !legend, live: true },
+    axes: [xAxis, { size: 60 }],
+    hooks: legend ? { setCursor: [uu => legend.update(uu, opts.xTime)] } : {},
   }, data, plotEl);
+  if (legend) legend.attach(u);
   return u;
 }
 
