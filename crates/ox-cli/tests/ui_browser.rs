@@ -340,3 +340,204 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     assert!(b.wait_for("document.getElementById('run-status').textContent === 'crashed'"));
     b.screenshot("live-crashed");
 }
+
+#[test]
+fn metric_columns_are_chosen_sorted_and_kept_in_the_address() {
+    let p = project();
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    let headers =
+        "[...document.querySelectorAll('#runs-grid .head > div')].map(d => d.textContent)";
+    b.goto(&format!("{}#/runs?q=study+%3D+%27sweep%27", ui.url));
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    // The default: the most common metrics, their last value.
+    let shown = b.eval(headers);
+    assert!(
+        shown.as_array().unwrap().contains(&json!("loss")),
+        "{shown}"
+    );
+    assert!(
+        shown.as_array().unwrap().contains(&json!("train/acc")),
+        "{shown}"
+    );
+    assert!(
+        b.eval("document.querySelector('#columns summary').textContent")
+            .as_str()
+            .unwrap()
+            .contains("default")
+    );
+
+    // Open the control and add loss's minimum: a column, and the address holds it.
+    b.eval("document.querySelector('#columns summary').click()");
+    assert!(b.wait_for("document.querySelector('#columns').open && document.querySelectorAll('#columns input[type=checkbox]').length === 8"));
+    b.eval("document.querySelector('#columns input[data-metric=\"loss\"][data-summary=\"min\"]').click()");
+    assert!(b.wait_for(&format!("{headers}.includes('loss (min)')")));
+    let hash = b.eval("decodeURIComponent(location.hash)");
+    let hash = hash.as_str().unwrap();
+    assert!(
+        hash.contains("cols=loss:last,train/acc:last,loss:min"),
+        "{hash}"
+    );
+    b.screenshot("runs-columns-picker");
+
+    // Remove train/acc; filter the list.
+    b.eval("document.querySelector('#columns input[data-metric=\"train/acc\"][data-summary=\"last\"]').click()");
+    assert!(b.wait_for(&format!("!{headers}.includes('train/acc')")));
+    b.eval("const f = document.querySelector('#columns input[type=search]'); f.value = 'acc'; f.dispatchEvent(new Event('input'))");
+    assert!(b.wait_for("document.querySelectorAll('#columns td.name').length === 1"));
+    // A click elsewhere closes the control.
+    b.eval("document.getElementById('count').dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))");
+    assert!(b.wait_for("!document.querySelector('#columns').open"));
+
+    // Sorting by the new column: the run with the lowest minimum loss first, then last.
+    b.eval("[...document.querySelectorAll('#runs-grid .head > div')].find(d => d.textContent === 'loss (min)').click()");
+    assert!(b.wait_for("location.hash.includes('sort=metrics.loss%3Amin')"));
+    let first = |b: &mut Browser| {
+        b.eval("document.querySelector('#runs-grid .row a').textContent")
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first(&mut b), "long-s4");
+    b.eval("[...document.querySelectorAll('#runs-grid .head > div')].find(d => d.textContent.startsWith('loss (min)')).click()");
+    assert!(b.wait_for("location.hash.includes('sort=-metrics.loss%3Amin')"));
+    assert_eq!(first(&mut b), "lr1-s1");
+
+    // The address alone restores the columns and the order.
+    let url = b.eval("location.href").as_str().unwrap().to_string();
+    b.goto("about:blank");
+    b.goto(&url);
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    let shown = b.eval(headers);
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        shown.contains(&"loss") && shown.contains(&"loss (min) ▼"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains(&"train/acc"), "{shown:?}");
+    assert_eq!(first(&mut b), "lr1-s1");
+    assert_eq!(
+        b.eval("document.querySelector('#columns summary').textContent"),
+        "Metric columns: 2"
+    );
+
+    // Back to the default.
+    b.eval("document.querySelector('#columns summary').click()");
+    b.eval("[...document.querySelectorAll('#columns button')].pop().click()");
+    assert!(b.wait_for("!location.hash.includes('cols=')"));
+    assert!(b.wait_for(&format!("{headers}.includes('train/acc')")));
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}
+
+#[test]
+fn long_names_and_many_groups_fit_the_legend_and_the_columns_control() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let long_metric = "validation/per_task/reading_comprehension/exact_match_accuracy";
+    for g in 0..8 {
+        let optimizer = format!("adamw-warmup-cosine-schedule-with-a-long-configuration-name-{g}");
+        for seed in 0..2 {
+            let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..3000)
+                .step_by(10)
+                .map(|s| {
+                    let loss =
+                        (1.0 + f64::from(g)) / (1.0 + s as f64 * 0.01) + f64::from(seed) * 0.01;
+                    (s, vec![("loss", loss), (long_metric, 1.0 - loss / 10.0)])
+                })
+                .collect();
+            p.add_run(
+                "long",
+                &format!("run-{g}-{seed}"),
+                Status::Completed,
+                json!({"optimizer": optimizer, "seed": seed}),
+                &metrics,
+            );
+        }
+    }
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    for (w, h) in [(1280, 800), (1920, 1080)] {
+        b.set_viewport(w, h);
+        b.goto("about:blank");
+        b.goto(&format!("{}#/runs?sort=name", ui.url));
+        assert!(b.wait_for("document.querySelectorAll('#runs-grid .row').length >= 16"));
+        b.eval("document.querySelectorAll('#runs-grid .row input').forEach(i => i.click())");
+        assert!(b.wait_for("document.querySelector('#main-chart canvas') !== null"));
+        b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'optimizer'; g.dispatchEvent(new Event('change'))");
+        assert!(b.wait_for(
+            "document.querySelectorAll('#main-chart .chart-legend .entry').length === 8"
+        ));
+        // Every entry stays inside the chart; the long names are cut with their full text
+        // as the tooltip.
+        let outside = b.eval(
+            "(() => { const c = document.getElementById('main-chart').getBoundingClientRect();
+              return [...document.querySelectorAll('#main-chart .chart-legend .entry')]
+                .filter(e => { const r = e.getBoundingClientRect(); return r.right > c.right + 1 || r.left < c.left - 1; }).length; })()",
+        );
+        assert_eq!(outside, 0, "legend entries outside the chart at {w}x{h}");
+        let title = b.eval("document.querySelector('#main-chart .chart-legend .entry').title");
+        assert!(
+            title
+                .as_str()
+                .unwrap()
+                .contains("long-configuration-name-0 (n=2)"),
+            "{title}"
+        );
+        // Cut in the middle: the end that tells the groups apart, and n, stay readable.
+        let labels = b.eval(
+            "[...document.querySelectorAll('#main-chart .chart-legend .entry .label')].map(e => e.textContent)",
+        );
+        for (i, l) in labels.as_array().unwrap().iter().enumerate() {
+            let l = l.as_str().unwrap();
+            assert!(
+                l.contains('…') && l.ends_with(&format!("name-{i} (n=2)")),
+                "{l}"
+            );
+        }
+        let clipped = b.eval(
+            "[...document.querySelectorAll('#main-chart .chart-legend .name')].filter(e => e.scrollWidth > e.clientWidth + 1).length",
+        );
+        assert_eq!(clipped, 0, "the shortened names are shown whole at {w}x{h}");
+        assert_integer_step_ticks(&mut b, &[0]);
+        b.eval("document.getElementById('main-chart').scrollIntoView()");
+        b.screenshot(&format!("long-names-grouped-{w}x{h}"));
+
+        b.eval("window.scrollTo(0, 0); document.querySelector('#columns summary').click()");
+        assert!(b.wait_for("document.querySelector('#columns').open"));
+        b.eval(&format!(
+            "document.querySelector('#columns input[data-metric=\"{long_metric}\"][data-summary=\"max\"]').click()"
+        ));
+        assert!(
+            b.wait_for("decodeURIComponent(location.hash).includes('exact_match_accuracy:max')")
+        );
+        let menu = b.eval(
+            "(() => { const r = document.querySelector('#columns .menu').getBoundingClientRect();
+              return r.left >= 0 && r.right <= innerWidth && r.bottom <= innerHeight; })()",
+        );
+        assert_eq!(menu, true, "the columns control fits the window at {w}x{h}");
+        let cut = b.eval(
+            "(() => { const l = document.querySelector('#columns .list'); const t = l.querySelector('table');
+              return t.getBoundingClientRect().right > l.getBoundingClientRect().right + 1; })()",
+        );
+        assert_eq!(
+            cut, false,
+            "the summaries' checkboxes are all visible at {w}x{h}"
+        );
+        // A metric header keeps its summary visible.
+        let headers = b.eval(
+            "[...document.querySelectorAll('#runs-grid .head > div')].filter(d => d.textContent.endsWith('(max)')).map(d => d.scrollWidth <= d.clientWidth + 1)",
+        );
+        assert_eq!(headers, json!([true]), "at {w}x{h}");
+        b.screenshot(&format!("long-names-columns-{w}x{h}"));
+        b.eval("document.querySelector('#columns summary').click()");
+    }
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}

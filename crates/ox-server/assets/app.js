@@ -101,6 +101,23 @@ function setHashParams(path, params, replace) {
   if (replace) { history.replaceState(null, '', url); lastRoute = location.hash; } else location.hash = url;
 }
 
+// Per-metric summaries a run carries (docs/api.md) that can be runs-table columns.
+const SUMMARIES = ['last', 'min', 'max', 'mean'];
+
+// `cols=loss:last,acc:max` ↔ [{metric, summary}]; `,` and `%` in a metric name are written
+// %2C and %25. null (no `cols`) means the default columns, '' none.
+function parseCols(text) {
+  if (text === null || text === undefined) return null;
+  const unescape = t => t.replace(/%(2C|25)/gi, m => (m === '%25' ? '%' : ','));
+  const cols = text.split(',').filter(Boolean).map(item => {
+    const i = item.lastIndexOf(':');
+    const s = i >= 0 ? item.slice(i + 1) : '';
+    return SUMMARIES.includes(s) ? { metric: unescape(item.slice(0, i)), summary: s } : { metric: unescape(item), summary: 'last' };
+  });
+  return cols.filter((c, i) => cols.findIndex(d => d.metric === c.metric && d.summary === c.summary) === i);
+}
+function colsText(cols) { return cols.map(c => `${c.metric.replace(/%/g, '%25').replace(/,/g, '%2C')}:${c.summary}`).join(','); }
+
 const COLORS = ['#2557d6', '#d6462e', '#2f9e44', '#9c36b5', '#e8590c', '#1098ad', '#5c940d', '#c2255c', '#495057', '#3b5bdb'];
 function color(i) { return COLORS[i % COLORS.length]; }
 
@@ -300,6 +317,8 @@ function pageRuns(params) {
     selected: new Set((params.get('sel') || '').split(',').filter(Boolean)),
     sort: params.get('sort') || '',
     metric: params.get('metric') || '',
+    // Metric columns the user chose ([{metric, summary}]); null: the 4 most common metrics.
+    cols: parseCols(params.get('cols')),
     columns: [],
     sparks: new Map(),
   };
@@ -309,12 +328,13 @@ function pageRuns(params) {
     const p = new URLSearchParams(); p.set('ids', [...state.selected].join(',')); setHashParams('/compare', p);
   } }, 'Compare');
   const clearBtn = h('button', { onclick: () => { state.selected.clear(); renderRows(); selectionChanged(); } }, 'Clear selection');
+  const picker = columnPicker();
   const errorBox = h('pre', { class: 'error', id: 'query-error', hidden: true });
   const grid = h('div', { class: 'grid', id: 'runs-grid' });
   const chartPanel = h('div', { class: 'panel', id: 'chart-panel' });
   put(app, 
     h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); state.q = input.value; saveUrl(false); load(); } },
-      input, h('button', { class: 'primary', type: 'submit' }, 'Filter'), count, compareBtn, clearBtn),
+      input, h('button', { class: 'primary', type: 'submit' }, 'Filter'), count, compareBtn, clearBtn, picker.el),
     errorBox, grid, chartPanel);
 
   function saveUrl(replace) {
@@ -323,6 +343,7 @@ function pageRuns(params) {
     if (state.sort) p.set('sort', state.sort);
     if (state.selected.size) p.set('sel', [...state.selected].join(','));
     if (state.metric) p.set('metric', state.metric);
+    if (state.cols) p.set('cols', colsText(state.cols));
     // The page already shows this state: only the address changes.
     const qs = p.toString();
     history[replace ? 'replaceState' : 'pushState'](null, '', `#/runs${qs ? '?' + qs : ''}`);
@@ -344,7 +365,10 @@ function pageRuns(params) {
     });
     runs.forEach(r => { for (const k of Object.keys(r.metrics || {})) metricCount.set(k, (metricCount.get(k) || 0) + 1); });
     const params = [...seen.entries()].filter(([, e]) => e.vals.size > 1 || e.n < runs.length).map(([k]) => k).sort();
-    const metrics = [...metricCount.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 4).map(([k]) => k);
+    const common = [...metricCount.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+    const chosen = state.cols || common.slice(0, 4).map(k => ({ metric: k, summary: 'last' }));
+    state.allMetrics = [...metricCount.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    state.defaultCols = common.slice(0, 4).map(k => ({ metric: k, summary: 'last' }));
     const studies = new Set(runs.map(r => r.study));
     const cols = [
       { key: 'sel', title: '', width: 32, get: () => '' },
@@ -355,10 +379,70 @@ function pageRuns(params) {
     if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: 140, get: r => r.study });
     cols.push({ key: 'duration', title: 'duration', width: 84, num: true, get: r => r.duration_s });
     params.forEach(k => cols.push({ key: `params.${k}`, title: k, width: colWidth(k), num: true, get: (r, i) => flats[i][k] }));
-    metrics.forEach(k => cols.push({ key: `metrics.${k}`, title: k, width: colWidth(k), num: true, metric: k, get: r => (r.metrics[k] ? r.metrics[k].last : null) }));
-    if (metrics.length) cols.push({ key: 'spark', title: `${metrics[0]} curve`, width: 110, spark: metrics[0], get: () => '' });
+    for (const { metric: k, summary: s } of chosen) {
+      // `metrics.loss` (last) keeps the sort key bookmarks already hold.
+      // Long names are cut in the middle (the full key is the header's tooltip).
+      const suffix = s === 'last' ? '' : ` (${s})`;
+      // ~9 px a character of the bold header.
+      const width = Math.min(240, Math.max(90, 9 * (k.length + suffix.length) + 24));
+      const title = shortMiddle(k, Math.max(6, Math.floor((width - 24) / 9) - suffix.length)) + suffix;
+      cols.push({ key: s === 'last' ? `metrics.${k}` : `metrics.${k}:${s}`, title, width, num: true, metric: k, summary: s, get: r => (r.metrics[k] ? r.metrics[k][s] : null) });
+    }
+    const sparkMetric = chosen.length ? chosen[0].metric : common[0];
+    if (sparkMetric) cols.push({ key: 'spark', title: `${sparkMetric} curve`, width: 110, spark: sparkMetric, get: () => '' });
     state.flats = flats;
     return cols;
+  }
+
+  // The "columns" control: which metrics, with which summary, are columns.
+  function columnPicker() {
+    const filter = h('input', { type: 'search', placeholder: 'filter metrics', 'aria-label': 'filter metrics', oninput: () => renderList() });
+    const list = h('div', { class: 'list' });
+    const reset = h('button', { type: 'button', onclick: () => { state.cols = null; columnsChanged(); } }, 'default (4 most common, last)');
+    const summary = h('summary', {}, 'Columns');
+    const menu = h('div', { class: 'menu' }, filter, list, h('div', { class: 'foot' }, reset));
+    const el = h('details', { class: 'colpicker', id: 'columns', ontoggle: () => { if (el.open) { renderList(); filter.focus(); } } }, summary, menu);
+    // A click elsewhere (or Escape) closes it; the listener goes with the page.
+    const outside = e => {
+      if (!document.body.contains(el)) { document.removeEventListener('mousedown', outside); return; }
+      if (el.open && !el.contains(e.target)) el.open = false;
+    };
+    document.addEventListener('mousedown', outside);
+    el.addEventListener('keydown', e => { if (e.key === 'Escape') { el.open = false; summary.focus(); } });
+
+    function current() { return state.cols || state.defaultCols || []; }
+    function renderList() {
+      list.textContent = '';
+      const chosen = current();
+      const names = [...new Set([...(state.allMetrics || []), ...chosen.map(c => c.metric)])];
+      const f = filter.value.trim().toLowerCase();
+      const shown = names.filter(m => !f || m.toLowerCase().includes(f));
+      if (!shown.length) { list.append(h('p', { class: 'muted' }, names.length ? 'No metric matches.' : 'These runs have no metrics.')); return; }
+      list.append(h('table', {},
+        h('tr', {}, h('th', {}, 'metric'), SUMMARIES.map(x => h('th', {}, x))),
+        shown.map(m => h('tr', {}, h('td', { class: 'name', title: m }, shortMiddle(m, 40)), SUMMARIES.map(x => h('td', {},
+          h('input', { type: 'checkbox', 'aria-label': `${m} ${x}`, 'data-metric': m, 'data-summary': x,
+            checked: chosen.some(c => c.metric === m && c.summary === x),
+            onchange: e => toggle(m, x, e.target.checked) })))))));
+    }
+    function toggle(metric, summary, on) {
+      const next = current().filter(c => !(c.metric === metric && c.summary === summary));
+      if (on) next.push({ metric, summary });
+      state.cols = next;
+      columnsChanged();
+    }
+    function columnsChanged() {
+      state.columns = computeColumns(state.runs);
+      state.sparks.clear();
+      saveUrl(true); applySort(); renderHeader(); renderRows(); update();
+      if (el.open) renderList();
+    }
+    function update() {
+      const n = current().length;
+      summary.textContent = `Metric columns: ${n}${state.cols ? '' : ' (default)'}`;
+    }
+    update();
+    return { el, update };
   }
 
   function applySort() {
@@ -539,6 +623,7 @@ function pageRuns(params) {
       const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
       state.runs = runs;
       state.columns = computeColumns(runs);
+      picker.update();
       applySort();
       renderHeader();
       renderRows();
