@@ -400,9 +400,7 @@ fn a_study_report_is_listed_and_served_confined_to_reports() {
     let public = UiServer::start(&p, &["--host", "0.0.0.0", "--token", "s3cret"]);
     assert_eq!(public.get("/reports/sweep/report.html").status, 401);
     assert_eq!(
-        public
-            .get("/reports/sweep/report.html?token=s3cret")
-            .status,
+        public.get("/reports/sweep/report.html?token=s3cret").status,
         200
     );
 }

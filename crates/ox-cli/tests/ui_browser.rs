@@ -437,6 +437,68 @@ fn metric_columns_are_chosen_sorted_and_kept_in_the_address() {
 }
 
 #[test]
+fn the_studies_page_links_each_study_s_latest_report() {
+    let p = project();
+    let o = p.ox(&["report", "-s", "sweep"]);
+    assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
+    // A page under reports/ that tries to run script: the policy stops it.
+    let evil = p.root().join("reports/evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::write(
+        evil.join("report.html"),
+        "<!doctype html><title>evil</title><h1>evil</h1><script>document.title = 'ran'</script>\
+         <img src=x onerror=\"document.title = 'ran'\">",
+    )
+    .unwrap();
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.goto(&format!("{}#/studies", ui.url));
+    assert!(b.wait_for("document.body.dataset.loaded === 'studies'"));
+    let link = b.eval(
+        "(() => { const row = [...document.querySelectorAll('#studies tr')].find(r => r.cells[0].textContent === 'sweep');
+          const a = row.querySelector('a.report'); return a ? [a.textContent, a.getAttribute('href')] : null; })()",
+    );
+    let text = link[0].as_str().unwrap();
+    assert!(
+        text.starts_with("report (20") && text.ends_with(')'),
+        "{link}"
+    );
+    assert_eq!(link[1], "reports/sweep/report.html");
+    let other = b.eval(
+        "[...document.querySelectorAll('#studies tr')].find(r => r.cells[0].textContent === 'other').lastElementChild.textContent",
+    );
+    assert_eq!(other, "none");
+    b.screenshot("studies-report-link");
+
+    // Following the link shows the report: its style applied, its figures drawn.
+    b.eval("document.querySelector('#studies a.report').click()");
+    assert!(b.wait_for(
+        "location.pathname.endsWith('/reports/sweep/report.html') && document.readyState === 'complete'"
+    ));
+    assert!(b.wait_for("document.querySelector('h1') !== null"));
+    let h1 = b.eval("document.querySelector('h1').textContent");
+    assert!(h1.as_str().unwrap().ends_with("sweep"), "{h1}");
+    assert_eq!(
+        b.eval("getComputedStyle(document.querySelector('main')).maxWidth"),
+        "960px",
+        "the report's inline style applies"
+    );
+    assert!(b.wait_for(
+        "document.images.length > 0 && [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+    ));
+    b.screenshot("report-page");
+    b.eval("document.querySelector('figure').scrollIntoView()");
+    b.screenshot("report-page-figure");
+
+    b.goto(&format!("{}reports/evil/report.html", ui.url));
+    assert!(b.wait_for("document.querySelector('h1') !== null"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(b.eval("document.title"), "evil", "no script ran");
+}
+
+#[test]
 fn long_names_and_many_groups_fit_the_legend_and_the_columns_control() {
     let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
     let long_metric = "validation/per_task/reading_comprehension/exact_match_accuracy";

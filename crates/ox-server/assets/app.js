@@ -844,17 +844,29 @@ async function pageStudies() {
   let d;
   try { d = await api('api/studies'); } catch (e) { put(app, h('pre', { class: 'error' }, e.message)); return; }
   const statuses = ['running', 'queued', 'completed', 'failed', 'crashed', 'killed'];
+  const studies = (field) => field === 'study';
   const table = (rows, field, id) => h('table', { class: 'data', id },
-    h('tr', {}, h('th', {}, field), h('th', { class: 'num' }, 'runs'), statuses.map(s => h('th', { class: 'num' }, s)), h('th', {}, 'progress')),
+    h('tr', {}, h('th', {}, field), h('th', { class: 'num' }, 'runs'), statuses.map(s => h('th', { class: 'num' }, s)), h('th', {}, 'progress'),
+      studies(field) ? h('th', {}, 'ox report') : null),
     rows.map(g => {
       const done = statuses.filter(s => s !== 'running' && s !== 'queued').reduce((a, s) => a + (g.status[s] || 0), 0);
       const q = `${field} = '${g.name.replace(/'/g, "''")}'`;
       return h('tr', {},
-        h('td', {}, field === 'study' ? h('a', { href: `#/runs?q=${encodeURIComponent(q)}` }, g.name) : g.name),
+        h('td', {}, studies(field) ? h('a', { href: `#/runs?q=${encodeURIComponent(q)}` }, g.name) : g.name),
         h('td', { class: 'num' }, g.runs),
         statuses.map(s => h('td', { class: 'num' }, g.status[s] ? g.status[s] : '')),
-        h('td', {}, h('span', { class: 'progress', title: `${done} of ${g.runs} finished` }, h('span', { style: `width:${(100 * done / Math.max(1, g.runs)).toFixed(1)}%` })), ` ${done}/${g.runs}`));
+        h('td', { class: 'nowrap' }, h('span', { class: 'progress', title: `${done} of ${g.runs} finished` }, h('span', { style: `width:${(100 * done / Math.max(1, g.runs)).toFixed(1)}%` })), ` ${done}/${g.runs}`),
+        studies(field) ? h('td', { class: 'nowrap' }, reportLink(g)) : null);
     }));
+  // The page `ox report -s STUDY` wrote last (served by ox ui under reports/).
+  function reportLink(g) {
+    if (!g.report) return h('span', { class: 'muted', title: `ox report -s ${g.name}` }, 'none');
+    const when = new Date(g.report.modified);
+    const pad = n => String(n).padStart(2, '0');
+    const date = Number.isNaN(when.getTime()) ? g.report.modified
+      : `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${pad(when.getHours())}:${pad(when.getMinutes())}`;
+    return h('a', { class: 'report', href: g.report.url.replace(/^\//, ''), title: `written ${g.report.modified}` }, `report (${date})`);
+  }
   put(app, h('h1', {}, 'Studies'), d.studies.length ? table(d.studies, 'study', 'studies') : h('p', { class: 'muted' }, 'No runs yet.'));
   put(app, h('h2', {}, 'Sweeps'), d.sweeps.length ? table(d.sweeps, 'sweep', 'sweeps') : h('p', { class: 'muted' }, 'No sweeps.'));
   document.body.dataset.loaded = 'studies';

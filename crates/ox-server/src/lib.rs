@@ -1,4 +1,5 @@
-//! The dashboard of `ox ui`: a local HTTP server for the JSON API and the embedded web page.
+//! The dashboard of `ox ui`: a local HTTP server for the JSON API, the embedded web page and
+//! the reports `ox report` wrote.
 //!
 //! Series are downsampled with `ox_analysis::downsample::min_max`, the same as `ox plot`.
 //!
