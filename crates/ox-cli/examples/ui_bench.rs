@@ -157,7 +157,10 @@ fn main() {
         median(warm)
     );
     // Finer than the envelopes (a deep zoom): the files are read.
-    let fine = format!("/api/series?runs={}&metric=loss&points=20000", ids.join(","));
+    let fine = format!(
+        "/api/series?runs={}&metric=loss&points=20000",
+        ids.join(",")
+    );
     let (file_read, bytes) = get_ms(&ui, &fine);
     println!(
         "GET /api/series, same runs at 20,000 points each ({:.1} MB): {file_read:.0} ms (files read and parsed)",

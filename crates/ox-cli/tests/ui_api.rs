@@ -408,3 +408,102 @@ fn long_series_come_from_the_catalog_and_cursors_bring_only_new_points() {
     let two = ui.get(&format!("/api/series?runs={id}&metric=loss&cursors=1:,2:"));
     assert_eq!(two.status, 400);
 }
+
+#[test]
+fn a_study_report_is_listed_and_served_confined_to_reports() {
+    let p = sweep();
+    let o = p.ox(&["report", "-s", "sweep"]);
+    assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
+    let reports = p.root().join("reports");
+    assert!(reports.join("sweep/report.html").is_file());
+    std::fs::write(p.root().join("secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(
+        p.root().join("secret.txt"),
+        reports.join("sweep/plots/leak.png"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(p.root().join(".ox"), reports.join("ox")).unwrap();
+    let ui = UiServer::start(&p, &[]);
+
+    let st = ui.get("/api/studies").json();
+    let study = |name: &str| {
+        st["studies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let sweep = study("sweep");
+    assert_eq!(sweep["report"]["url"], "/reports/sweep/report.html");
+    let modified = sweep["report"]["modified"].as_str().unwrap();
+    assert!(
+        modified.len() == 20 && modified.ends_with('Z') && modified.contains('T'),
+        "{modified}"
+    );
+    assert_eq!(study("other")["report"], Value::Null);
+    assert_eq!(sweep["runs"], 4, "the counts stay: {sweep}");
+
+    let page = ui.get("/reports/sweep/report.html");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.text().contains("<h1>"), "{}", page.text());
+    // Its own policy: inline style and data: images, no script at all.
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("script-src"), "{csp}");
+    let png = std::fs::read_dir(reports.join("sweep/plots"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".png") && n != "leak.png")
+        .expect("a figure");
+    let fig = ui.get(&format!("/reports/sweep/plots/{png}"));
+    assert_eq!(fig.status, 200);
+    assert_eq!(fig.header("content-type"), Some("image/png"));
+    assert!(fig.body.starts_with(b"\x89PNG"));
+    // The dashboard keeps its own policy.
+    let index = ui.get("/");
+    assert!(
+        index
+            .header("content-security-policy")
+            .unwrap()
+            .starts_with("default-src 'self'")
+    );
+
+    for (path, status) in [
+        ("/reports/other/report.html", 404),
+        ("/reports/sweep/nothing.html", 404),
+        ("/reports/sweep", 404),
+        ("/reports/", 403),
+        ("/reports/../secret.txt", 403),
+        ("/reports/sweep/../../secret.txt", 403),
+        ("/reports/sweep/%2e%2e/%2e%2e/secret.txt", 403),
+        ("/reports/%2Fetc%2Fpasswd", 403),
+        ("/reports/sweep/plots/leak.png", 403),
+        ("/reports/ox/ox.db", 403),
+    ] {
+        let r = ui.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert_ne!(r.text(), "secret", "{path}");
+        assert!(r.json()["error"].is_string(), "{path}");
+    }
+
+    // The same access checks as the API.
+    let port = ui.addr.rsplit(':').next().unwrap().to_string();
+    let foreign = ui.request(
+        "/reports/sweep/report.html",
+        &[("Host", &format!("evil.example:{port}"))],
+    );
+    assert_eq!(foreign.status, 421);
+    let public = UiServer::start(&p, &["--host", "0.0.0.0", "--token", "s3cret"]);
+    assert_eq!(public.get("/reports/sweep/report.html").status, 401);
+    assert_eq!(
+        public.get("/reports/sweep/report.html?token=s3cret").status,
+        200
+    );
+}

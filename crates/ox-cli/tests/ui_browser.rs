@@ -23,6 +23,28 @@ fn inked_pixels(b: &mut Browser, selector: &str) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
+/// The x tick labels of the main chart (uPlot draws them on the canvas; the chart keeps
+/// their text in `data-xticks`) are whole steps, and these are among them.
+fn assert_integer_step_ticks(b: &mut Browser, expected: &[i64]) {
+    assert!(b.wait_for("document.querySelector('#main-chart [data-xticks]') !== null"));
+    let ticks = b.eval("document.querySelector('#main-chart [data-xticks]').dataset.xticks");
+    let ticks: Vec<&str> = ticks.as_str().unwrap().split('|').collect();
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    for t in &ticks {
+        assert!(
+            t.replace(',', "").parse::<i64>().is_ok(),
+            "a step tick that is not a whole number: {t:?} in {ticks:?}"
+        );
+    }
+    let numbers: Vec<i64> = ticks
+        .iter()
+        .map(|t| t.replace(',', "").parse().unwrap())
+        .collect();
+    for e in expected {
+        assert!(numbers.contains(e), "{e} not among {ticks:?}");
+    }
+}
+
 fn rows(b: &mut Browser) -> u64 {
     b.eval("document.querySelectorAll('#runs-grid .row').length")
         .as_u64()
@@ -98,15 +120,69 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     std::thread::sleep(Duration::from_millis(300));
     let ink = inked_pixels(&mut b, "#main-chart canvas");
     assert!(ink > 500, "the chart canvas is empty ({ink} pixels)");
+    assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
+    // The hover read-out names a whole step too.
+    b.eval(
+        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
+          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
+    );
+    assert!(b.wait_for(
+        "/^\\d+$/.test(document.querySelector('#main-chart .u-legend .u-series .u-value').textContent)"
+    ));
     assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark').length >= 6"));
     b.screenshot("runs-selected-chart");
 
-    // Grouped by lr: a mean line and band per learning rate, over two seeds each.
+    // Grouped by lr: a mean line and band per learning rate, over two seeds each, and a
+    // legend of the groups (not of the bands' edges), above the plot.
     b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'lr'; g.dispatchEvent(new Event('change'))");
-    assert!(b.wait_for("document.querySelector('#main-chart .u-legend') && document.querySelector('#main-chart .u-legend').textContent.includes('0.01 (n=2)')"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#main-chart .chart-legend .entry').length === 2")
+    );
+    let entries = b.eval(
+        "[...document.querySelectorAll('#main-chart .chart-legend .entry .label')].map(e => e.textContent)",
+    );
+    assert_eq!(entries, json!(["0.01 (n=2)", "0.1 (n=2)"]));
+    let legend = b.eval("document.querySelector('#main-chart .chart-legend').textContent");
+    let legend = legend.as_str().unwrap();
+    assert!(
+        !legend.contains("high") && !legend.contains("low"),
+        "{legend}"
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#main-chart .u-legend').length"),
+        0,
+        "uPlot's legend (which lists the band edges) is not shown"
+    );
+    // Each swatch has its group's line colour, and the two differ.
+    let swatches = b.eval(
+        "[...document.querySelectorAll('#main-chart .chart-legend .swatch')].map(s => getComputedStyle(s).borderTopColor)",
+    );
+    assert_ne!(swatches[0], swatches[1], "{swatches}");
     let ink = inked_pixels(&mut b, "#main-chart canvas");
     assert!(ink > 500, "the grouped chart is empty ({ink} pixels)");
+    assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
+    // Hovering shows the groups' means at an integer step.
+    b.eval(
+        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
+          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
+    );
+    assert!(b.wait_for(
+        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
+    ));
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#main-chart .chart-legend .value')].every(v => v.textContent !== '')"
+    ));
+    b.eval("document.getElementById('main-chart').scrollIntoView()");
     b.screenshot("runs-chart-grouped");
+    // A click on an entry hides that group; another shows it again.
+    b.eval("document.querySelector('#main-chart .chart-legend .entry').click()");
+    assert!(b.wait_for(
+        "document.querySelector('#main-chart .chart-legend .entry').classList.contains('off')"
+    ));
+    b.eval("document.querySelector('#main-chart .chart-legend .entry').click()");
+    assert!(b.wait_for(
+        "!document.querySelector('#main-chart .chart-legend .entry').classList.contains('off')"
+    ));
 
     // Compare view.
     b.eval("document.getElementById('compare').click()");
@@ -257,18 +333,14 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     std::fs::write(&log_path, "epoch 0\nepoch 1 done\n").unwrap();
     assert!(b.wait_for("document.getElementById('log').textContent.includes('epoch 1 done')"));
     assert!(b.wait_for("document.querySelector('#run-metrics').textContent.includes('49')"));
-    assert!(b.wait_for(
-        "document.querySelector('#run-charts .chart')?.dataset.points === '50'"
-    ));
+    assert!(b.wait_for("document.querySelector('#run-charts .chart')?.dataset.points === '50'"));
     b.screenshot("live-running");
 
     // On the runs page, the chart of the selected running run grows by the points logged
     // since (fetched by cursor), and the row turns crashed when the process dies.
     b.goto(&format!("{}#/runs?sel={}", ui.url, id.as_str()));
     assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
-    assert!(b.wait_for(
-        "document.getElementById('main-chart')?.dataset.points === '50'"
-    ));
+    assert!(b.wait_for("document.getElementById('main-chart')?.dataset.points === '50'"));
     let more: String = (50..60)
         .map(|step| format!("{{\"type\":\"metrics\",\"step\":{step},\"loss\":0.01}}\n"))
         .collect();
@@ -277,17 +349,276 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
         .open(&metrics_path)
         .unwrap();
     std::io::Write::write_all(&mut f, more.as_bytes()).unwrap();
-    assert!(b.wait_for(
-        "document.getElementById('main-chart')?.dataset.points === '60'"
-    ));
+    assert!(b.wait_for("document.getElementById('main-chart')?.dataset.points === '60'"));
     b.screenshot("live-runs-chart");
 
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
-    assert!(b.wait_for(
-        "document.getElementById('runs-grid').textContent.includes('crashed')"
-    ));
+    assert!(b.wait_for("document.getElementById('runs-grid').textContent.includes('crashed')"));
     b.goto(&format!("{}#/run/{}", ui.url, id.as_str()));
     assert!(b.wait_for("document.getElementById('run-status')?.textContent === 'crashed'"));
     b.screenshot("live-crashed");
+}
+
+#[test]
+fn metric_columns_are_chosen_sorted_and_kept_in_the_address() {
+    let p = project();
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    let headers =
+        "[...document.querySelectorAll('#runs-grid .head > div')].map(d => d.textContent)";
+    b.goto(&format!("{}#/runs?q=study+%3D+%27sweep%27", ui.url));
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    // The default: the most common metrics, their last value.
+    let shown = b.eval(headers);
+    assert!(
+        shown.as_array().unwrap().contains(&json!("loss")),
+        "{shown}"
+    );
+    assert!(
+        shown.as_array().unwrap().contains(&json!("train/acc")),
+        "{shown}"
+    );
+    assert!(
+        b.eval("document.querySelector('#columns summary').textContent")
+            .as_str()
+            .unwrap()
+            .contains("default")
+    );
+
+    // Open the control and add loss's minimum: a column, and the address holds it.
+    b.eval("document.querySelector('#columns summary').click()");
+    assert!(b.wait_for("document.querySelector('#columns').open && document.querySelectorAll('#columns input[type=checkbox]').length === 8"));
+    b.eval("document.querySelector('#columns input[data-metric=\"loss\"][data-summary=\"min\"]').click()");
+    assert!(b.wait_for(&format!("{headers}.includes('loss (min)')")));
+    let hash = b.eval("decodeURIComponent(location.hash)");
+    let hash = hash.as_str().unwrap();
+    assert!(
+        hash.contains("cols=loss:last,train/acc:last,loss:min"),
+        "{hash}"
+    );
+    b.screenshot("runs-columns-picker");
+
+    // Remove train/acc; filter the list.
+    b.eval("document.querySelector('#columns input[data-metric=\"train/acc\"][data-summary=\"last\"]').click()");
+    assert!(b.wait_for(&format!("!{headers}.includes('train/acc')")));
+    b.eval("const f = document.querySelector('#columns input[type=search]'); f.value = 'acc'; f.dispatchEvent(new Event('input'))");
+    assert!(b.wait_for("document.querySelectorAll('#columns td.name').length === 1"));
+    // A click elsewhere closes the control.
+    b.eval("document.getElementById('count').dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))");
+    assert!(b.wait_for("!document.querySelector('#columns').open"));
+
+    // Sorting by the new column: the run with the lowest minimum loss first, then last.
+    b.eval("[...document.querySelectorAll('#runs-grid .head > div')].find(d => d.textContent === 'loss (min)').click()");
+    assert!(b.wait_for("location.hash.includes('sort=metrics.loss%3Amin')"));
+    let first = |b: &mut Browser| {
+        b.eval("document.querySelector('#runs-grid .row a').textContent")
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first(&mut b), "long-s4");
+    b.eval("[...document.querySelectorAll('#runs-grid .head > div')].find(d => d.textContent.startsWith('loss (min)')).click()");
+    assert!(b.wait_for("location.hash.includes('sort=-metrics.loss%3Amin')"));
+    assert_eq!(first(&mut b), "lr1-s1");
+
+    // The address alone restores the columns and the order.
+    let url = b.eval("location.href").as_str().unwrap().to_string();
+    b.goto("about:blank");
+    b.goto(&url);
+    assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
+    let shown = b.eval(headers);
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        shown.contains(&"loss") && shown.contains(&"loss (min) ▼"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains(&"train/acc"), "{shown:?}");
+    assert_eq!(first(&mut b), "lr1-s1");
+    assert_eq!(
+        b.eval("document.querySelector('#columns summary').textContent"),
+        "Metric columns: 2"
+    );
+
+    // Back to the default.
+    b.eval("document.querySelector('#columns summary').click()");
+    b.eval("[...document.querySelectorAll('#columns button')].pop().click()");
+    assert!(b.wait_for("!location.hash.includes('cols=')"));
+    assert!(b.wait_for(&format!("{headers}.includes('train/acc')")));
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}
+
+#[test]
+fn the_studies_page_links_each_study_s_latest_report() {
+    let p = project();
+    let o = p.ox(&["report", "-s", "sweep"]);
+    assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
+    // A page under reports/ that tries to run script: the policy stops it.
+    let evil = p.root().join("reports/evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::write(
+        evil.join("report.html"),
+        "<!doctype html><title>evil</title><h1>evil</h1><script>document.title = 'ran'</script>\
+         <img src=x onerror=\"document.title = 'ran'\">",
+    )
+    .unwrap();
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.goto(&format!("{}#/studies", ui.url));
+    assert!(b.wait_for("document.body.dataset.loaded === 'studies'"));
+    let link = b.eval(
+        "(() => { const row = [...document.querySelectorAll('#studies tr')].find(r => r.cells[0].textContent === 'sweep');
+          const a = row.querySelector('a.report'); return a ? [a.textContent, a.getAttribute('href')] : null; })()",
+    );
+    let text = link[0].as_str().unwrap();
+    assert!(
+        text.starts_with("report (20") && text.ends_with(')'),
+        "{link}"
+    );
+    assert_eq!(link[1], "reports/sweep/report.html");
+    let other = b.eval(
+        "[...document.querySelectorAll('#studies tr')].find(r => r.cells[0].textContent === 'other').lastElementChild.textContent",
+    );
+    assert_eq!(other, "none");
+    b.screenshot("studies-report-link");
+
+    // Following the link shows the report: its style applied, its figures drawn.
+    b.eval("document.querySelector('#studies a.report').click()");
+    assert!(b.wait_for(
+        "location.pathname.endsWith('/reports/sweep/report.html') && document.readyState === 'complete'"
+    ));
+    assert!(b.wait_for("document.querySelector('h1') !== null"));
+    let h1 = b.eval("document.querySelector('h1').textContent");
+    assert!(h1.as_str().unwrap().ends_with("sweep"), "{h1}");
+    assert_eq!(
+        b.eval("getComputedStyle(document.querySelector('main')).maxWidth"),
+        "960px",
+        "the report's inline style applies"
+    );
+    assert!(b.wait_for(
+        "document.images.length > 0 && [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+    ));
+    b.screenshot("report-page");
+    b.eval("document.querySelector('figure').scrollIntoView()");
+    b.screenshot("report-page-figure");
+
+    b.goto(&format!("{}reports/evil/report.html", ui.url));
+    assert!(b.wait_for("document.querySelector('h1') !== null"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(b.eval("document.title"), "evil", "no script ran");
+}
+
+#[test]
+fn long_names_and_many_groups_fit_the_legend_and_the_columns_control() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let long_metric = "validation/per_task/reading_comprehension/exact_match_accuracy";
+    for g in 0..8 {
+        let optimizer = format!("adamw-warmup-cosine-schedule-with-a-long-configuration-name-{g}");
+        for seed in 0..2 {
+            let metrics: Vec<(i64, Vec<(&str, f64)>)> = (0..3000)
+                .step_by(10)
+                .map(|s| {
+                    let loss =
+                        (1.0 + f64::from(g)) / (1.0 + s as f64 * 0.01) + f64::from(seed) * 0.01;
+                    (s, vec![("loss", loss), (long_metric, 1.0 - loss / 10.0)])
+                })
+                .collect();
+            p.add_run(
+                "long",
+                &format!("run-{g}-{seed}"),
+                Status::Completed,
+                json!({"optimizer": optimizer, "seed": seed}),
+                &metrics,
+            );
+        }
+    }
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    for (w, h) in [(1280, 800), (1920, 1080)] {
+        b.set_viewport(w, h);
+        b.goto("about:blank");
+        b.goto(&format!("{}#/runs?sort=name", ui.url));
+        assert!(b.wait_for("document.querySelectorAll('#runs-grid .row').length >= 16"));
+        b.eval("document.querySelectorAll('#runs-grid .row input').forEach(i => i.click())");
+        assert!(b.wait_for("document.querySelector('#main-chart canvas') !== null"));
+        b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'optimizer'; g.dispatchEvent(new Event('change'))");
+        assert!(b.wait_for(
+            "document.querySelectorAll('#main-chart .chart-legend .entry').length === 8"
+        ));
+        // Every entry stays inside the chart; the long names are cut with their full text
+        // as the tooltip.
+        let outside = b.eval(
+            "(() => { const c = document.getElementById('main-chart').getBoundingClientRect();
+              return [...document.querySelectorAll('#main-chart .chart-legend .entry')]
+                .filter(e => { const r = e.getBoundingClientRect(); return r.right > c.right + 1 || r.left < c.left - 1; }).length; })()",
+        );
+        assert_eq!(outside, 0, "legend entries outside the chart at {w}x{h}");
+        let title = b.eval("document.querySelector('#main-chart .chart-legend .entry').title");
+        assert!(
+            title
+                .as_str()
+                .unwrap()
+                .contains("long-configuration-name-0 (n=2)"),
+            "{title}"
+        );
+        // Cut in the middle: the end that tells the groups apart, and n, stay readable.
+        let labels = b.eval(
+            "[...document.querySelectorAll('#main-chart .chart-legend .entry .label')].map(e => e.textContent)",
+        );
+        for (i, l) in labels.as_array().unwrap().iter().enumerate() {
+            let l = l.as_str().unwrap();
+            assert!(
+                l.contains('…') && l.ends_with(&format!("name-{i} (n=2)")),
+                "{l}"
+            );
+        }
+        let clipped = b.eval(
+            "[...document.querySelectorAll('#main-chart .chart-legend .name')].filter(e => e.scrollWidth > e.clientWidth + 1).length",
+        );
+        assert_eq!(clipped, 0, "the shortened names are shown whole at {w}x{h}");
+        assert_integer_step_ticks(&mut b, &[0]);
+        b.eval("document.getElementById('main-chart').scrollIntoView()");
+        b.screenshot(&format!("long-names-grouped-{w}x{h}"));
+
+        b.eval("window.scrollTo(0, 0); document.querySelector('#columns summary').click()");
+        assert!(b.wait_for("document.querySelector('#columns').open"));
+        b.eval(&format!(
+            "document.querySelector('#columns input[data-metric=\"{long_metric}\"][data-summary=\"max\"]').click()"
+        ));
+        assert!(
+            b.wait_for("decodeURIComponent(location.hash).includes('exact_match_accuracy:max')")
+        );
+        let menu = b.eval(
+            "(() => { const r = document.querySelector('#columns .menu').getBoundingClientRect();
+              return r.left >= 0 && r.right <= innerWidth && r.bottom <= innerHeight; })()",
+        );
+        assert_eq!(menu, true, "the columns control fits the window at {w}x{h}");
+        let cut = b.eval(
+            "(() => { const l = document.querySelector('#columns .list'); const t = l.querySelector('table');
+              return t.getBoundingClientRect().right > l.getBoundingClientRect().right + 1; })()",
+        );
+        assert_eq!(
+            cut, false,
+            "the summaries' checkboxes are all visible at {w}x{h}"
+        );
+        // A metric header keeps its summary visible.
+        let headers = b.eval(
+            "[...document.querySelectorAll('#runs-grid .head > div')].filter(d => d.textContent.endsWith('(max)')).map(d => d.scrollWidth <= d.clientWidth + 1)",
+        );
+        assert_eq!(headers, json!([true]), "at {w}x{h}");
+        b.screenshot(&format!("long-names-columns-{w}x{h}"));
+        b.eval("document.querySelector('#columns summary').click()");
+    }
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
 }

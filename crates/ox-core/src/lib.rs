@@ -28,7 +28,7 @@ pub use metrics::{
 pub use metrics_write::{MetricKey, MetricsWriter};
 pub use params::{deep_merge, flatten_params, parse_param_value, set_dotted, set_param_spec};
 pub use process::{LinuxProcTable, ProcStat, ProcessIdentity, ProcessTable, parse_stat, read_stat};
-pub use project::{OX_DIR_ENV, Project, parse_run_json, write_atomic};
+pub use project::{OX_DIR_ENV, Project, parse_run_json, slug, write_atomic};
 pub use provenance::{FileRecord, Provenance, provenance};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};

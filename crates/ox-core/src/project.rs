@@ -80,6 +80,15 @@ impl Project {
     pub fn root(&self) -> &Path {
         self.ox_dir.parent().unwrap_or(&self.ox_dir)
     }
+    /// `reports/` in the project root: where `ox report` writes by default.
+    pub fn reports_dir(&self) -> PathBuf {
+        self.root().join("reports")
+    }
+    /// `reports/<slug of name>/`: the default output directory of `ox report` for a study
+    /// (or selection) called `name`; its page is `report.html` there.
+    pub fn report_dir(&self, name: &str) -> PathBuf {
+        self.reports_dir().join(slug(name))
+    }
     /// `.ox/config.toml`.
     pub fn config_path(&self) -> PathBuf {
         self.ox_dir.join("config.toml")
@@ -181,6 +190,27 @@ python/
 .tmp-*
 ";
 
+/// `name` as one lower-case file name: ASCII letters, digits, `-`, `_` and `.` kept, any
+/// other run of characters one `-`, no `-` at either end; `report` when nothing is left.
+/// `ox report` names its default directory with it (`reports/<slug>/`), `ox ui` finds the
+/// report by it.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let t = out.trim_matches('-');
+    if t.is_empty() || t.chars().all(|c| c == '.') {
+        "report".into()
+    } else {
+        t.to_string()
+    }
+}
+
 /// Parses the bytes of a `run.json` file.
 pub fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<Run, CoreError> {
     serde_json::from_slice(bytes).map_err(|e| CoreError::Json {
@@ -214,6 +244,14 @@ mod tests {
     use super::*;
     use crate::Status;
 
+    impl Project {
+        fn open_unchecked_for_test(ox_dir: &str) -> Project {
+            Project {
+                ox_dir: ox_dir.into(),
+            }
+        }
+    }
+
     #[test]
     fn discover_walks_up_and_honours_override() {
         let tmp = tempfile::tempdir().unwrap();
@@ -231,6 +269,19 @@ mod tests {
             p
         );
         assert!(Project::discover(other.path(), Some(&other.path().join("nope"))).is_err());
+    }
+
+    #[test]
+    fn report_directories_are_one_plain_name_under_reports() {
+        let p = Project::open_unchecked_for_test("/proj/.ox");
+        assert_eq!(p.report_dir("sweep"), Path::new("/proj/reports/sweep"));
+        assert_eq!(slug("My Study/v2"), "my-study-v2");
+        assert_eq!(slug("lr=0.1, bs=32"), "lr-0.1-bs-32");
+        assert_eq!(slug("--x--"), "x");
+        for nothing in ["", "/", "..", ".", "é"] {
+            assert_eq!(slug(nothing), "report", "{nothing:?}");
+        }
+        assert_eq!(p.report_dir("../etc"), Path::new("/proj/reports/..-etc"));
     }
 
     #[test]

@@ -76,6 +76,16 @@ function flatten(obj, prefix, out) {
 // A column wide enough for its title (up to a limit; the full key is the tooltip).
 function colWidth(title) { return Math.min(220, Math.max(90, 8 * title.length + 24)); }
 
+// `text` at most `max` characters, cut in the middle: names that differ only at the end
+// (`…-schedule-a`, `…-schedule-b`, `…/exact_match`) stay told apart. Show the full text as
+// the tooltip.
+function shortMiddle(text, max) {
+  text = String(text);
+  if (text.length <= max) return text;
+  const tail = Math.ceil((max - 1) * 0.55);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
 function runLabel(r) { return r.name || r.id.slice(0, 10); }
 
 // Query string of the hash: #/runs?q=...&sel=...
@@ -90,6 +100,23 @@ function setHashParams(path, params, replace) {
   const url = `#${path}${qs ? '?' + qs : ''}`;
   if (replace) { history.replaceState(null, '', url); lastRoute = location.hash; } else location.hash = url;
 }
+
+// Per-metric summaries a run carries (docs/api.md) that can be runs-table columns.
+const SUMMARIES = ['last', 'min', 'max', 'mean'];
+
+// `cols=loss:last,acc:max` ↔ [{metric, summary}]; `,` and `%` in a metric name are written
+// %2C and %25. null (no `cols`) means the default columns, '' none.
+function parseCols(text) {
+  if (text === null || text === undefined) return null;
+  const unescape = t => t.replace(/%(2C|25)/gi, m => (m === '%25' ? '%' : ','));
+  const cols = text.split(',').filter(Boolean).map(item => {
+    const i = item.lastIndexOf(':');
+    const s = i >= 0 ? item.slice(i + 1) : '';
+    return SUMMARIES.includes(s) ? { metric: unescape(item.slice(0, i)), summary: s } : { metric: unescape(item), summary: 'last' };
+  });
+  return cols.filter((c, i) => cols.findIndex(d => d.metric === c.metric && d.summary === c.summary) === i);
+}
+function colsText(cols) { return cols.map(c => `${c.metric.replace(/%/g, '%25').replace(/,/g, '%2C')}:${c.summary}`).join(','); }
 
 const COLORS = ['#2557d6', '#d6462e', '#2f9e44', '#9c36b5', '#e8590c', '#1098ad', '#5c940d', '#c2255c', '#495057', '#3b5bdb'];
 function color(i) { return COLORS[i % COLORS.length]; }
@@ -156,7 +183,14 @@ function groupBands(seriesList, groupOf, buckets) {
     groups.get(g).push(Array.from(sum, (v, i) => (n[i] ? v / n[i] : null)));
   }
   const out = [];
-  for (const [g, runs] of [...groups.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0]), undefined, { numeric: true }))) {
+  // Groups in their values' order: numbers by value (0.01 before 0.1), other text naturally.
+  const asNumber = g => (String(g).trim() === '' ? NaN : Number(g));
+  const order = (a, b) => {
+    const x = asNumber(a), y = asNumber(b);
+    if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  };
+  for (const [g, runs] of [...groups.entries()].sort((a, b) => order(a[0], b[0]))) {
     const mean = [], low = [], high = [];
     for (let b = 0; b < buckets; b++) {
       const vals = runs.map(r => r[b]).filter(v => v !== null);
@@ -174,33 +208,77 @@ function groupBands(seriesList, groupOf, buckets) {
   return { xs, groups: out };
 }
 
+// Steps are whole numbers: x ticks only at whole increments (1, 2, 5, 10, 20, 50, …).
+const STEP_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map(m => m * 10 ** e)).flat();
+function fmtStep(v) { return v === null || v === undefined || !Number.isFinite(v) ? '' : Math.round(v).toLocaleString('en-US'); }
+
+// The legend of a grouped chart: one entry per group (swatch, `group (n=K)`, the mean and
+// its interval under the cursor); clicking an entry hides or shows the group.
+function groupLegend(groups, base) {
+  const xOut = h('span', { class: 'x' });
+  const entries = groups.map((g, i) => {
+    const c = color(i);
+    const label = `${g.group} (n=${g.n})`;
+    const value = h('span', { class: 'value' });
+    const entry = h('button', { type: 'button', class: 'entry', title: `${label}: mean and 95% interval over ${g.n} run${g.n === 1 ? '' : 's'}; click to hide or show` },
+      h('span', { class: 'swatch', style: `background: linear-gradient(${c}, ${c}) center / 100% 2px no-repeat, ${c}33; border-color: ${c}` }),
+      h('span', { class: 'label' }, h('span', { class: 'name' }, shortMiddle(g.group, 40)), ' ', h('span', { class: 'n' }, `(n=${g.n})`)), value);
+    return { entry, value, index: base(i), shown: true };
+  });
+  const el = h('div', { class: 'chart-legend' }, xOut, entries.map(e => e.entry));
+  return {
+    el,
+    attach(u) {
+      entries.forEach(e => e.entry.addEventListener('click', () => {
+        e.shown = !e.shown;
+        e.entry.classList.toggle('off', !e.shown);
+        for (let k = 0; k < 3; k++) u.setSeries(e.index + k, { show: e.shown });
+      }));
+    },
+    update(u, xTime) {
+      const idx = u.cursor.idx;
+      const have = idx !== null && idx !== undefined;
+      xOut.textContent = have ? (xTime ? new Date(u.data[0][idx] * 1000).toLocaleString() : `step ${fmtStep(u.data[0][idx])}`) : '';
+      for (const e of entries) {
+        const m = have ? u.data[e.index][idx] : null;
+        const hi = have ? u.data[e.index + 1][idx] : null, lo = have ? u.data[e.index + 2][idx] : null;
+        e.value.textContent = m === null || m === undefined ? '' : (hi !== lo && hi !== null && lo !== null ? `${fmt(m)} [${fmt(lo)}, ${fmt(hi)}]` : fmt(m));
+      }
+    },
+  };
+}
+
 // Draws a uPlot chart into `el`. opts: {series: [{label, x, y}], xTime, log, smooth, bands}
 function drawChart(el, title, opts) {
   el.textContent = '';
   el.append(h('div', { class: 'title' }, title));
   const width = Math.max(280, el.clientWidth || 600);
   const height = opts.height || 300;
-  let data, series, bands;
+  let data, series, bands, legend = null;
   const yScale = { distr: opts.log ? 3 : 1 };
+  const xSeries = opts.xTime ? { label: 'time' } : { label: 'step', value: (u, v) => fmtStep(v) };
   if (opts.bands) {
     const b = opts.bands;
     data = [b.xs];
-    series = [{ label: opts.xTime ? 'time' : 'step' }];
+    series = [xSeries];
     bands = [];
     b.groups.forEach((g, i) => {
       const c = color(i);
       const base = data.length;
       data.push(ema(g.mean, opts.smooth), g.high, g.low);
       series.push({ label: `${g.group} (n=${g.n})`, stroke: c, width: 2, spanGaps: true });
-      series.push({ label: `${g.group} high`, stroke: c + '55', width: 0, spanGaps: true });
-      series.push({ label: `${g.group} low`, stroke: c + '55', width: 0, spanGaps: true });
+      series.push({ label: `${g.group} high`, stroke: c + '55', width: 0, spanGaps: true, points: { show: false } });
+      series.push({ label: `${g.group} low`, stroke: c + '55', width: 0, spanGaps: true, points: { show: false } });
       bands.push({ series: [base + 1, base + 2], fill: c + '22' });
     });
+    // uPlot's own legend would list the band edges too: ours lists the groups.
+    legend = groupLegend(b.groups, i => 1 + 3 * i);
+    el.append(legend.el);
   } else {
     const tables = opts.series.map(s => [s.x, ema(s.y, opts.smooth)]);
     if (!tables.length) { el.append(h('p', { class: 'muted' }, 'No data.')); return null; }
     data = tables.length === 1 ? tables[0] : uPlot.join(tables);
-    series = [{ label: opts.xTime ? 'time' : 'step' }];
+    series = [xSeries];
     opts.series.forEach((s, i) => series.push({ label: s.label, stroke: color(i), width: 1.5, spanGaps: true }));
   }
   if (opts.log) {
@@ -209,14 +287,21 @@ function drawChart(el, title, opts) {
   }
   const plotEl = h('div');
   el.append(plotEl);
+  // The x tick labels are drawn on the canvas; the element keeps their text (data-xticks).
+  const xAxis = opts.xTime ? {} : {
+    incrs: STEP_INCRS,
+    values: (u, splits) => { const labels = splits.map(fmtStep); plotEl.dataset.xticks = labels.join('|'); return labels; },
+  };
   const u = new uPlot({
     width, height,
     scales: { x: { time: !!opts.xTime }, y: yScale },
     series, bands,
     cursor: { drag: { x: true, y: false } },
-    legend: { live: true },
-    axes: [{}, { size: 60 }],
+    legend: { show: !legend, live: true },
+    axes: [xAxis, { size: 60 }],
+    hooks: legend ? { setCursor: [uu => legend.update(uu, opts.xTime)] } : {},
   }, data, plotEl);
+  if (legend) legend.attach(u);
   return u;
 }
 
@@ -232,6 +317,8 @@ function pageRuns(params) {
     selected: new Set((params.get('sel') || '').split(',').filter(Boolean)),
     sort: params.get('sort') || '',
     metric: params.get('metric') || '',
+    // Metric columns the user chose ([{metric, summary}]); null: the 4 most common metrics.
+    cols: parseCols(params.get('cols')),
     columns: [],
     sparks: new Map(),
   };
@@ -241,12 +328,13 @@ function pageRuns(params) {
     const p = new URLSearchParams(); p.set('ids', [...state.selected].join(',')); setHashParams('/compare', p);
   } }, 'Compare');
   const clearBtn = h('button', { onclick: () => { state.selected.clear(); renderRows(); selectionChanged(); } }, 'Clear selection');
+  const picker = columnPicker();
   const errorBox = h('pre', { class: 'error', id: 'query-error', hidden: true });
   const grid = h('div', { class: 'grid', id: 'runs-grid' });
   const chartPanel = h('div', { class: 'panel', id: 'chart-panel' });
   put(app, 
     h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); state.q = input.value; saveUrl(false); load(); } },
-      input, h('button', { class: 'primary', type: 'submit' }, 'Filter'), count, compareBtn, clearBtn),
+      input, h('button', { class: 'primary', type: 'submit' }, 'Filter'), count, compareBtn, clearBtn, picker.el),
     errorBox, grid, chartPanel);
 
   function saveUrl(replace) {
@@ -255,6 +343,7 @@ function pageRuns(params) {
     if (state.sort) p.set('sort', state.sort);
     if (state.selected.size) p.set('sel', [...state.selected].join(','));
     if (state.metric) p.set('metric', state.metric);
+    if (state.cols) p.set('cols', colsText(state.cols));
     // The page already shows this state: only the address changes.
     const qs = p.toString();
     history[replace ? 'replaceState' : 'pushState'](null, '', `#/runs${qs ? '?' + qs : ''}`);
@@ -276,7 +365,10 @@ function pageRuns(params) {
     });
     runs.forEach(r => { for (const k of Object.keys(r.metrics || {})) metricCount.set(k, (metricCount.get(k) || 0) + 1); });
     const params = [...seen.entries()].filter(([, e]) => e.vals.size > 1 || e.n < runs.length).map(([k]) => k).sort();
-    const metrics = [...metricCount.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 4).map(([k]) => k);
+    const common = [...metricCount.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+    const chosen = state.cols || common.slice(0, 4).map(k => ({ metric: k, summary: 'last' }));
+    state.allMetrics = [...metricCount.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    state.defaultCols = common.slice(0, 4).map(k => ({ metric: k, summary: 'last' }));
     const studies = new Set(runs.map(r => r.study));
     const cols = [
       { key: 'sel', title: '', width: 32, get: () => '' },
@@ -287,10 +379,70 @@ function pageRuns(params) {
     if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: 140, get: r => r.study });
     cols.push({ key: 'duration', title: 'duration', width: 84, num: true, get: r => r.duration_s });
     params.forEach(k => cols.push({ key: `params.${k}`, title: k, width: colWidth(k), num: true, get: (r, i) => flats[i][k] }));
-    metrics.forEach(k => cols.push({ key: `metrics.${k}`, title: k, width: colWidth(k), num: true, metric: k, get: r => (r.metrics[k] ? r.metrics[k].last : null) }));
-    if (metrics.length) cols.push({ key: 'spark', title: `${metrics[0]} curve`, width: 110, spark: metrics[0], get: () => '' });
+    for (const { metric: k, summary: s } of chosen) {
+      // `metrics.loss` (last) keeps the sort key bookmarks already hold.
+      // Long names are cut in the middle (the full key is the header's tooltip).
+      const suffix = s === 'last' ? '' : ` (${s})`;
+      // ~9 px a character of the bold header.
+      const width = Math.min(240, Math.max(90, 9 * (k.length + suffix.length) + 24));
+      const title = shortMiddle(k, Math.max(6, Math.floor((width - 24) / 9) - suffix.length)) + suffix;
+      cols.push({ key: s === 'last' ? `metrics.${k}` : `metrics.${k}:${s}`, title, width, num: true, metric: k, summary: s, get: r => (r.metrics[k] ? r.metrics[k][s] : null) });
+    }
+    const sparkMetric = chosen.length ? chosen[0].metric : common[0];
+    if (sparkMetric) cols.push({ key: 'spark', title: `${sparkMetric} curve`, width: 110, spark: sparkMetric, get: () => '' });
     state.flats = flats;
     return cols;
+  }
+
+  // The "columns" control: which metrics, with which summary, are columns.
+  function columnPicker() {
+    const filter = h('input', { type: 'search', placeholder: 'filter metrics', 'aria-label': 'filter metrics', oninput: () => renderList() });
+    const list = h('div', { class: 'list' });
+    const reset = h('button', { type: 'button', onclick: () => { state.cols = null; columnsChanged(); } }, 'default (4 most common, last)');
+    const summary = h('summary', {}, 'Columns');
+    const menu = h('div', { class: 'menu' }, filter, list, h('div', { class: 'foot' }, reset));
+    const el = h('details', { class: 'colpicker', id: 'columns', ontoggle: () => { if (el.open) { renderList(); filter.focus(); } } }, summary, menu);
+    // A click elsewhere (or Escape) closes it; the listener goes with the page.
+    const outside = e => {
+      if (!document.body.contains(el)) { document.removeEventListener('mousedown', outside); return; }
+      if (el.open && !el.contains(e.target)) el.open = false;
+    };
+    document.addEventListener('mousedown', outside);
+    el.addEventListener('keydown', e => { if (e.key === 'Escape') { el.open = false; summary.focus(); } });
+
+    function current() { return state.cols || state.defaultCols || []; }
+    function renderList() {
+      list.textContent = '';
+      const chosen = current();
+      const names = [...new Set([...(state.allMetrics || []), ...chosen.map(c => c.metric)])];
+      const f = filter.value.trim().toLowerCase();
+      const shown = names.filter(m => !f || m.toLowerCase().includes(f));
+      if (!shown.length) { list.append(h('p', { class: 'muted' }, names.length ? 'No metric matches.' : 'These runs have no metrics.')); return; }
+      list.append(h('table', {},
+        h('tr', {}, h('th', {}, 'metric'), SUMMARIES.map(x => h('th', {}, x))),
+        shown.map(m => h('tr', {}, h('td', { class: 'name', title: m }, shortMiddle(m, 40)), SUMMARIES.map(x => h('td', {},
+          h('input', { type: 'checkbox', 'aria-label': `${m} ${x}`, 'data-metric': m, 'data-summary': x,
+            checked: chosen.some(c => c.metric === m && c.summary === x),
+            onchange: e => toggle(m, x, e.target.checked) })))))));
+    }
+    function toggle(metric, summary, on) {
+      const next = current().filter(c => !(c.metric === metric && c.summary === summary));
+      if (on) next.push({ metric, summary });
+      state.cols = next;
+      columnsChanged();
+    }
+    function columnsChanged() {
+      state.columns = computeColumns(state.runs);
+      state.sparks.clear();
+      saveUrl(true); applySort(); renderHeader(); renderRows(); update();
+      if (el.open) renderList();
+    }
+    function update() {
+      const n = current().length;
+      summary.textContent = `Metric columns: ${n}${state.cols ? '' : ' (default)'}`;
+    }
+    update();
+    return { el, update };
   }
 
   function applySort() {
@@ -478,6 +630,7 @@ function pageRuns(params) {
       const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
       state.runs = runs;
       state.columns = computeColumns(runs);
+      picker.update();
       applySort();
       renderHeader();
       renderRows();
@@ -742,17 +895,29 @@ async function pageStudies() {
   let d;
   try { d = await api('api/studies'); } catch (e) { put(app, h('pre', { class: 'error' }, e.message)); return; }
   const statuses = ['running', 'queued', 'completed', 'failed', 'crashed', 'killed'];
+  const studies = (field) => field === 'study';
   const table = (rows, field, id) => h('table', { class: 'data', id },
-    h('tr', {}, h('th', {}, field), h('th', { class: 'num' }, 'runs'), statuses.map(s => h('th', { class: 'num' }, s)), h('th', {}, 'progress')),
+    h('tr', {}, h('th', {}, field), h('th', { class: 'num' }, 'runs'), statuses.map(s => h('th', { class: 'num' }, s)), h('th', {}, 'progress'),
+      studies(field) ? h('th', {}, 'ox report') : null),
     rows.map(g => {
       const done = statuses.filter(s => s !== 'running' && s !== 'queued').reduce((a, s) => a + (g.status[s] || 0), 0);
       const q = `${field} = '${g.name.replace(/'/g, "''")}'`;
       return h('tr', {},
-        h('td', {}, field === 'study' ? h('a', { href: `#/runs?q=${encodeURIComponent(q)}` }, g.name) : g.name),
+        h('td', {}, studies(field) ? h('a', { href: `#/runs?q=${encodeURIComponent(q)}` }, g.name) : g.name),
         h('td', { class: 'num' }, g.runs),
         statuses.map(s => h('td', { class: 'num' }, g.status[s] ? g.status[s] : '')),
-        h('td', {}, h('span', { class: 'progress', title: `${done} of ${g.runs} finished` }, h('span', { style: `width:${(100 * done / Math.max(1, g.runs)).toFixed(1)}%` })), ` ${done}/${g.runs}`));
+        h('td', { class: 'nowrap' }, h('span', { class: 'progress', title: `${done} of ${g.runs} finished` }, h('span', { style: `width:${(100 * done / Math.max(1, g.runs)).toFixed(1)}%` })), ` ${done}/${g.runs}`),
+        studies(field) ? h('td', { class: 'nowrap' }, reportLink(g)) : null);
     }));
+  // The page `ox report -s STUDY` wrote last (served by ox ui under reports/).
+  function reportLink(g) {
+    if (!g.report) return h('span', { class: 'muted', title: `ox report -s ${g.name}` }, 'none');
+    const when = new Date(g.report.modified);
+    const pad = n => String(n).padStart(2, '0');
+    const date = Number.isNaN(when.getTime()) ? g.report.modified
+      : `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${pad(when.getHours())}:${pad(when.getMinutes())}`;
+    return h('a', { class: 'report', href: g.report.url.replace(/^\//, ''), title: `written ${g.report.modified}` }, `report (${date})`);
+  }
   put(app, h('h1', {}, 'Studies'), d.studies.length ? table(d.studies, 'study', 'studies') : h('p', { class: 'muted' }, 'No runs yet.'));
   put(app, h('h2', {}, 'Sweeps'), d.sweeps.length ? table(d.sweeps, 'sweep', 'sweeps') : h('p', { class: 'muted' }, 'No sweeps.'));
   document.body.dataset.loaded = 'studies';

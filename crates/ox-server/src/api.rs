@@ -1,5 +1,5 @@
 //! The JSON API (documented in `docs/api.md`): runs, one run, its log and files, series,
-//! studies and sweeps.
+//! studies (with their reports) and sweeps.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -449,13 +449,23 @@ struct Group {
     status: BTreeMap<String, u64>,
 }
 
+/// A study: its counts and its latest `ox report`.
+#[derive(Serialize)]
+struct Study {
+    #[serde(flatten)]
+    group: Group,
+    /// `reports/<slug>/report.html` when `ox report -s STUDY` has written it.
+    report: Option<crate::reports::ReportRef>,
+}
+
 #[derive(Serialize)]
 struct StudiesAnswer {
-    studies: Vec<Group>,
+    studies: Vec<Study>,
     sweeps: Vec<Group>,
 }
 
-/// `GET /api/studies`: each study and each sweep with its run counts per status.
+/// `GET /api/studies`: each study and each sweep with its run counts per status, and each
+/// study's report.
 pub(crate) fn studies(state: &mut Worker<'_>) -> Reply {
     let catalog = match state.catalog() {
         Ok(c) => c,
@@ -496,7 +506,17 @@ pub(crate) fn studies(state: &mut Worker<'_>) -> Reply {
          WHERE s IS NOT NULL GROUP BY s, status ORDER BY s, status",
     );
     match (studies, sweeps) {
-        (Ok(studies), Ok(sweeps)) => to_json(&StudiesAnswer { studies, sweeps }),
+        (Ok(studies), Ok(sweeps)) => {
+            let project = catalog.project();
+            let studies = studies
+                .into_iter()
+                .map(|group| Study {
+                    report: crate::reports::report_of(project, &group.name),
+                    group,
+                })
+                .collect();
+            to_json(&StudiesAnswer { studies, sweeps })
+        }
         (Err(e), _) | (_, Err(e)) => Reply::error(500, e.to_string()),
     }
 }

@@ -7,6 +7,7 @@ use ox_store::Catalog;
 use crate::Shared;
 use crate::api;
 use crate::assets;
+use crate::reports;
 
 /// An answer before it becomes an HTTP response.
 pub(crate) struct Reply {
@@ -166,6 +167,9 @@ fn route(state: &mut Worker<'_>, req: &Request) -> Reply {
         return assets::get(name)
             .unwrap_or_else(|| Reply::error(404, format!("no asset {name:?}")));
     }
+    if let Some(rest) = path.strip_prefix("/reports/") {
+        return reports::file(&state.shared.project, &percent_decode(rest));
+    }
     let Some(api_path) = path.strip_prefix("/api/") else {
         return Reply::error(404, format!("no page at {path:?}; the dashboard is at /"));
     };
@@ -198,13 +202,20 @@ fn respond(request: tiny_http::Request, reply: Reply) {
         ("X-Content-Type-Options", "nosniff".into()),
         ("Cache-Control", "no-store".into()),
         ("Referrer-Policy", "no-referrer".into()),
-        (
+    ];
+    // A reply may bring its own (stricter) policy: the reports' pages do.
+    if !reply
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("Content-Security-Policy"))
+    {
+        headers.push((
             "Content-Security-Policy",
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
              frame-ancestors 'none'"
                 .into(),
-        ),
-    ];
+        ));
+    }
     headers.extend(reply.headers);
     for (name, value) in headers {
         if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {

@@ -1,4 +1,5 @@
-//! The dashboard of `ox ui`: a local HTTP server for the JSON API and the embedded web page.
+//! The dashboard of `ox ui`: a local HTTP server for the JSON API, the embedded web page and
+//! the reports `ox report` wrote.
 //!
 //! Series are downsampled with `ox_analysis::downsample::min_max`, the same as `ox plot`.
 //!
@@ -10,12 +11,14 @@
 //! Security: bound to loopback, requests whose `Host` is not the served address are refused
 //! (DNS rebinding); bound elsewhere, a token is required and every request must carry it
 //! (`?token=`, the `ox_token` cookie the page then gets, or `Authorization: Bearer`). Files
-//! are served only from inside the run's directory.
+//! are served only from inside the run's directory, and the reports `ox report` wrote only
+//! from inside the project's `reports/` folder (with a policy that runs no script).
 
 mod api;
 mod assets;
 mod files;
 mod http;
+mod reports;
 mod run_objects;
 mod series;
 

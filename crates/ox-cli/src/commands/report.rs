@@ -13,6 +13,8 @@ use anyhow::{Context, anyhow};
 use ox_analysis::Direction;
 use ox_analysis::diagnostics::{SeriesOptions, diagnose_series};
 use ox_analysis::runs::{MetricSpec, RunInput, StatsRequest, stats_for_runs};
+/// A file-name-safe form of a title (the rule `ox ui` also finds reports by).
+pub use ox_core::slug;
 use ox_core::{MetricsFileReader, Status};
 use ox_report::export::{
     MetricColumn, RunRecord, default_metric_columns, group_rows, groups_data_table, runs_table,
@@ -137,7 +139,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let out_dir = args
         .output
         .clone()
-        .unwrap_or_else(|| project.root().join("reports").join(slug(&title)));
+        .unwrap_or_else(|| project.report_dir(&title));
     std::fs::create_dir_all(out_dir.join("plots"))
         .with_context(|| format!("cannot create {}", out_dir.join("plots").display()))?;
     let plots = draw_plots(
@@ -413,20 +415,6 @@ pub fn did_you_mean<'a>(
             list.join(", ")
         )
     }
-}
-
-/// A file-name-safe form of a title.
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let t = out.trim_matches('-').to_string();
-    if t.is_empty() { "report".into() } else { t }
 }
 
 fn shell_quote(a: &str) -> String {
