@@ -127,8 +127,15 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
           o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
     );
     assert!(b.wait_for(
-        "/^\\d+$/.test(document.querySelector('#main-chart .u-legend .u-series .u-value').textContent)"
+        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
     ));
+    // Which colour is which run: a legend entry per run, above the plot.
+    assert_eq!(
+        b.eval(
+            "[...document.querySelectorAll('#main-chart .chart-legend .entry .label')].map(e => e.textContent)"
+        ),
+        serde_json::json!(["lr0-s1", "lr0-s2", "lr1-s1", "lr1-s2"])
+    );
     assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark').length >= 6"));
     b.screenshot("runs-selected-chart");
 

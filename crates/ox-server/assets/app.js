@@ -214,16 +214,21 @@ function fmtStep(v) { return v === null || v === undefined || !Number.isFinite(v
 
 // The legend of a grouped chart: one entry per group (swatch, `group (n=K)`, the mean and
 // its interval under the cursor); clicking an entry hides or shows the group.
-function groupLegend(groups, base) {
+// A legend above the plot: one entry per curve (a run) or per group (its mean and band:
+// `span` 3 series), with the value under the cursor; a click hides or shows the entry.
+// items: [{name, n?, index, span}]
+function chartLegend(items) {
   const xOut = h('span', { class: 'x' });
-  const entries = groups.map((g, i) => {
+  const entries = items.map((it, i) => {
     const c = color(i);
-    const label = `${g.group} (n=${g.n})`;
+    const grouped = it.span === 3;
     const value = h('span', { class: 'value' });
-    const entry = h('button', { type: 'button', class: 'entry', title: `${label}: mean and 95% interval over ${g.n} run${g.n === 1 ? '' : 's'}; click to hide or show` },
-      h('span', { class: 'swatch', style: `background: linear-gradient(${c}, ${c}) center / 100% 2px no-repeat, ${c}33; border-color: ${c}` }),
-      h('span', { class: 'label' }, h('span', { class: 'name' }, shortMiddle(g.group, 40)), ' ', h('span', { class: 'n' }, `(n=${g.n})`)), value);
-    return { entry, value, index: base(i), shown: true };
+    const title = grouped ? `${it.name} (n=${it.n}): mean and 95% interval over ${it.n} run${it.n === 1 ? '' : 's'}; click to hide or show` : `${it.name}; click to hide or show`;
+    const swatch = grouped ? `background: linear-gradient(${c}, ${c}) center / 100% 2px no-repeat, ${c}33; border-color: ${c}` : `background: linear-gradient(${c}, ${c}) center / 100% 2px no-repeat; border-color: transparent`;
+    const entry = h('button', { type: 'button', class: 'entry', title },
+      h('span', { class: 'swatch', style: swatch }),
+      h('span', { class: 'label' }, h('span', { class: 'name' }, shortMiddle(it.name, 40)), grouped ? [' ', h('span', { class: 'n' }, `(n=${it.n})`)] : null), value);
+    return { entry, value, index: it.index, span: it.span, shown: true };
   });
   const el = h('div', { class: 'chart-legend' }, xOut, entries.map(e => e.entry));
   return {
@@ -232,7 +237,7 @@ function groupLegend(groups, base) {
       entries.forEach(e => e.entry.addEventListener('click', () => {
         e.shown = !e.shown;
         e.entry.classList.toggle('off', !e.shown);
-        for (let k = 0; k < 3; k++) u.setSeries(e.index + k, { show: e.shown });
+        for (let k = 0; k < e.span; k++) u.setSeries(e.index + k, { show: e.shown });
       }));
     },
     update(u, xTime) {
@@ -241,7 +246,7 @@ function groupLegend(groups, base) {
       xOut.textContent = have ? (xTime ? new Date(u.data[0][idx] * 1000).toLocaleString() : `step ${fmtStep(u.data[0][idx])}`) : '';
       for (const e of entries) {
         const m = have ? u.data[e.index][idx] : null;
-        const hi = have ? u.data[e.index + 1][idx] : null, lo = have ? u.data[e.index + 2][idx] : null;
+        const hi = have && e.span === 3 ? u.data[e.index + 1][idx] : null, lo = have && e.span === 3 ? u.data[e.index + 2][idx] : null;
         e.value.textContent = m === null || m === undefined ? '' : (hi !== lo && hi !== null && lo !== null ? `${fmt(m)} [${fmt(lo)}, ${fmt(hi)}]` : fmt(m));
       }
     },
@@ -272,7 +277,7 @@ function drawChart(el, title, opts) {
       bands.push({ series: [base + 1, base + 2], fill: c + '22' });
     });
     // uPlot's own legend would list the band edges too: ours lists the groups.
-    legend = groupLegend(b.groups, i => 1 + 3 * i);
+    legend = chartLegend(b.groups.map((g, i) => ({ name: g.group, n: g.n, index: 1 + 3 * i, span: 3 })));
     el.append(legend.el);
   } else {
     const tables = opts.series.map(s => [s.x, ema(s.y, opts.smooth)]);
@@ -280,6 +285,11 @@ function drawChart(el, title, opts) {
     data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     series = [xSeries];
     opts.series.forEach((s, i) => series.push({ label: s.label, stroke: color(i), width: 1.5, spanGaps: true }));
+    // Several curves: which colour is which run, above the plot where it is seen.
+    if (opts.series.length > 1) {
+      legend = chartLegend(opts.series.map((s, i) => ({ name: s.label, index: 1 + i, span: 1 })));
+      el.append(legend.el);
+    }
   }
   if (opts.log) {
     // A log axis cannot show values <= 0.

@@ -264,7 +264,13 @@ impl Browser {
         let deadline = Instant::now() + limit;
         let probe = format!("!!(function(){{try{{return ({expr});}}catch(e){{return false;}}}})()");
         loop {
-            if self.eval(&probe) == Value::Bool(true) {
+            // While the page navigates, evaluation fails ("Inspected target navigated"):
+            // not yet, ask again.
+            let answer = self.call(
+                "Runtime.evaluate",
+                json!({"expression": probe, "returnByValue": true, "awaitPromise": true}),
+            );
+            if answer.is_ok_and(|r| r["result"]["value"] == Value::Bool(true)) {
                 return true;
             }
             if Instant::now() > deadline {
