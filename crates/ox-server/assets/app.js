@@ -383,10 +383,11 @@ function pageRuns(params) {
     const cols = [
       { key: 'sel', title: '', width: 32, get: () => '' },
       { key: 'status', title: 'status', width: 112, get: r => r.status },
-      { key: 'name', title: 'name', width: 220, get: r => r.name || '' },
+      // As wide as the longest name needs (long ones are cut, in full on hover), no wider.
+      { key: 'name', title: 'name', width: Math.min(260, Math.max(110, 8 * runs.reduce((m, r) => Math.max(m, (r.name || '').length), 0) + 28)), get: r => r.name || '' },
       { key: 'id', title: 'id', width: 124, get: r => r.id },
     ];
-    if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: 140, get: r => r.study });
+    if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: Math.min(160, Math.max(80, 8 * Math.max(...[...studies].map(x => x.length)) + 28)), get: r => r.study });
     cols.push({ key: 'duration', title: 'duration', width: 84, num: true, get: r => r.duration_s });
     params.forEach(k => cols.push({ key: `params.${k}`, title: k, width: colWidth(k), num: true, get: (r, i) => flats[i][k] }));
     for (const { metric: k, summary: s } of chosen) {
