@@ -88,6 +88,20 @@ function shortMiddle(text, max) {
 
 function runLabel(r) { return r.name || r.id.slice(0, 10); }
 
+// The id prefix length (at least 10) that tells all these runs apart, as `ox show` takes
+// it: ids of one sweep share their leading time digits.
+function uniqueIdLength(runs) {
+  const ids = runs.map(r => r.id).sort();
+  let len = 10;
+  for (let i = 1; i < ids.length; i++) {
+    const a = ids[i - 1], b = ids[i];
+    let k = 0;
+    while (k < a.length && a[k] === b[k]) k++;
+    len = Math.max(len, k + 1);
+  }
+  return Math.min(len, ids.length ? ids[0].length : len);
+}
+
 // Query string of the hash: #/runs?q=...&sel=...
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/runs';
@@ -374,6 +388,7 @@ function pageRuns(params) {
       }
     });
     runs.forEach(r => { for (const k of Object.keys(r.metrics || {})) metricCount.set(k, (metricCount.get(k) || 0) + 1); });
+    state.idLen = uniqueIdLength(runs);
     const params = [...seen.entries()].filter(([, e]) => e.vals.size > 1 || e.n < runs.length).map(([k]) => k).sort();
     const common = [...metricCount.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
     const chosen = state.cols || common.slice(0, 4).map(k => ({ metric: k, summary: 'last' }));
@@ -385,7 +400,7 @@ function pageRuns(params) {
       { key: 'status', title: 'status', width: 112, get: r => r.status },
       // As wide as the longest name needs (long ones are cut, in full on hover), no wider.
       { key: 'name', title: 'name', width: Math.min(260, Math.max(110, 8 * runs.reduce((m, r) => Math.max(m, (r.name || '').length), 0) + 28)), get: r => r.name || '' },
-      { key: 'id', title: 'id', width: 124, get: r => r.id },
+      { key: 'id', title: 'id', width: 8 * state.idLen + 44, get: r => r.id },
     ];
     if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: Math.min(160, Math.max(80, 8 * Math.max(...[...studies].map(x => x.length)) + 28)), get: r => r.study });
     cols.push({ key: 'duration', title: 'duration', width: 84, num: true, get: r => r.duration_s });
@@ -522,7 +537,7 @@ function pageRuns(params) {
         } else if (c.key === 'name') {
           cell = h('div', { class: 'cell', title: r.name || '' }, h('a', { href: `#/run/${encodeURIComponent(r.id)}` }, r.name || '(unnamed)'));
         } else if (c.key === 'id') {
-          cell = h('div', { class: 'cell id', title: r.id }, r.id.slice(0, 10));
+          cell = h('div', { class: 'cell id', title: r.id }, r.id.slice(0, state.idLen));
         } else if (c.key === 'duration') {
           cell = h('div', { class: 'cell num' }, fmtDuration(r.duration_s));
         } else if (c.spark) {
