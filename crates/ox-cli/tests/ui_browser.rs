@@ -122,13 +122,7 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     assert!(ink > 500, "the chart canvas is empty ({ink} pixels)");
     assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
     // The hover read-out names a whole step too.
-    b.eval(
-        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
-          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
-    );
-    assert!(b.wait_for(
-        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
-    ));
+    hover_main_chart(&mut b);
     // Which colour is which run: a legend entry per run, above the plot.
     assert_eq!(
         b.eval(
@@ -169,13 +163,7 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     assert!(ink > 500, "the grouped chart is empty ({ink} pixels)");
     assert_integer_step_ticks(&mut b, &[0, 1, 2, 3, 4]);
     // Hovering shows the groups' means at an integer step.
-    b.eval(
-        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
-          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
-    );
-    assert!(b.wait_for(
-        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
-    ));
+    hover_main_chart(&mut b);
     assert!(b.wait_for(
         "[...document.querySelectorAll('#main-chart .chart-legend .value')].every(v => v.textContent !== '')"
     ));
@@ -628,4 +616,16 @@ fn long_names_and_many_groups_fit_the_legend_and_the_columns_control() {
         b.eval("document.querySelector('#columns summary').click()");
     }
     assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}
+
+/// Moves the mouse over the main chart (60 % across) and waits until the legend reads out a
+/// whole step.
+fn hover_main_chart(b: &mut Browser) {
+    b.eval(
+        "(() => { const o = document.querySelector('#main-chart .u-over'); const r = o.getBoundingClientRect();
+          o.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true })); })()",
+    );
+    assert!(b.wait_for(
+        "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
+    ));
 }

@@ -246,21 +246,7 @@ pub(crate) fn file(state: &mut Worker<'_>, reference: &str, relative: &str) -> R
         Err(e) => return Reply::error(403, e.to_string()),
     };
     match fs_err::read(&path) {
-        Ok(body) => {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().replace(['"', '\\', '\r', '\n'], "_"))
-                .unwrap_or_default();
-            Reply {
-                status: 200,
-                content_type: "application/octet-stream",
-                body,
-                headers: vec![(
-                    "Content-Disposition",
-                    format!("attachment; filename=\"{name}\""),
-                )],
-            }
-        }
+        Ok(body) => Reply::download(&path, body),
         Err(e) => Reply::error(500, e.to_string()),
     }
 }

@@ -29,6 +29,23 @@ impl Reply {
         }
     }
 
+    /// The file at `path` (read into `body`) as a download named after it.
+    pub fn download(path: &std::path::Path, body: Vec<u8>) -> Reply {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().replace(['"', '\\', '\r', '\n'], "_"))
+            .unwrap_or_default();
+        Reply {
+            status: 200,
+            content_type: "application/octet-stream",
+            body,
+            headers: vec![(
+                "Content-Disposition",
+                format!("attachment; filename=\"{name}\""),
+            )],
+        }
+    }
+
     /// `{"error": message}` with `status`.
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
         Self::error_json(status, serde_json::json!({"error": message.into()}))

@@ -89,21 +89,7 @@ fn serve(reports_dir: &Path, relative: &str) -> Reply {
             body,
             headers: Vec::new(),
         },
-        None => {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().replace(['"', '\\', '\r', '\n'], "_"))
-                .unwrap_or_default();
-            Reply {
-                status: 200,
-                content_type: "application/octet-stream",
-                body,
-                headers: vec![(
-                    "Content-Disposition",
-                    format!("attachment; filename=\"{name}\""),
-                )],
-            }
-        }
+        None => Reply::download(&path, body),
     }
 }
 
