@@ -629,3 +629,41 @@ fn hover_main_chart(b: &mut Browser) {
         "/^step \\d+$/.test(document.querySelector('#main-chart .chart-legend .x').textContent)"
     ));
 }
+
+#[test]
+fn ids_are_shown_to_the_prefix_that_tells_the_runs_apart() {
+    // Runs created in the same millisecond (a sweep) share their ids' first 10 characters.
+    let p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let at = ox_test_support::base_time();
+    for (i, random) in [(0, 0x10_u128), (1, 0x11), (2, 0x2000)] {
+        let mut run = ox_core::Run::new(ox_core::RunId::from_parts(at, random), Status::Completed);
+        run.name = Some(format!("twin-{i}"));
+        run.created = at;
+        p.project.write_run(&run).unwrap();
+    }
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.goto(&format!("{}#/runs?sort=name", ui.url));
+    assert!(b.wait_for("document.querySelectorAll('#runs-grid .row').length === 3"));
+    let shown =
+        b.eval("[...document.querySelectorAll('#runs-grid .cell.id')].map(c => c.textContent)");
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(shown.len(), 3);
+    assert!(
+        shown[0] != shown[1] && shown[1] != shown[2] && shown[0] != shown[2],
+        "{shown:?}"
+    );
+    // One length for all (the column lines up), the shortest that tells them apart: the
+    // first two differ only in the last character.
+    assert!(shown.iter().all(|s| s.len() == 26), "{shown:?}");
+    // `ox show` takes what is shown.
+    let o = p.ox(&["show", shown[1], "--format", "json"]);
+    assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
+}
