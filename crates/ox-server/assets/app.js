@@ -574,6 +574,7 @@ function pageRuns(params) {
   function drawSpark(canvas, ys) {
     const vals = ys.filter(v => v !== null && Number.isFinite(v));
     if (vals.length < 2) return;
+    canvas.dataset.drawn = '1';
     const lo = Math.min(...vals), hi = Math.max(...vals);
     const ctx = canvas.getContext('2d');
     ctx.strokeStyle = '#2557d6'; ctx.lineWidth = 1.2; ctx.beginPath();
