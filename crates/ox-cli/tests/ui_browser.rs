@@ -88,7 +88,9 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
         b.eval("document.getElementById('count').textContent"),
         "7 runs"
     );
-    assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6")
+    );
     b.screenshot("runs-1280x800");
 
     // A query narrows the table and goes into the address.
@@ -131,7 +133,9 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
         ),
         serde_json::json!(["lr0-s1", "lr0-s2", "lr1-s1", "lr1-s2"])
     );
-    assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6")
+    );
     b.screenshot("runs-selected-chart");
 
     // Grouped by lr: a mean line and band per learning rate, over two seeds each, and a
@@ -213,7 +217,9 @@ fn runs_page_filter_error_select_chart_compare_and_run_page() {
     b.goto(&ui.url);
     assert!(b.wait_for("document.body.dataset.loaded === 'runs'"));
     // The sparklines of the runs with metrics are drawn (after scrolling settles).
-    assert!(b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#runs-grid canvas.spark[data-drawn]').length >= 6")
+    );
     b.screenshot("runs-1920x1080");
     assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
 }
