@@ -676,3 +676,75 @@ fn ids_are_shown_to_the_prefix_that_tells_the_runs_apart() {
     let o = p.ox(&["show", shown[1], "--format", "json"]);
     assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
 }
+
+#[test]
+fn zooming_a_long_curve_fetches_the_window_at_full_resolution() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let points: Vec<(i64, Vec<(&str, f64)>)> = (0..20_000)
+        .map(|s| (s, vec![("loss", ((s * 7919) % 1000) as f64 / 1000.0)]))
+        .collect();
+    let id = p.add_run(
+        "long",
+        "long",
+        Status::Completed,
+        json!({"lr": 0.1}),
+        &points,
+    );
+    let ui = UiServer::start(&p, &[]);
+    let Some(mut b) = Browser::launch(1280, 800) else {
+        return;
+    };
+    b.goto(&format!("{}#/runs?sel={}", ui.url, id.as_str()));
+    assert!(b.wait_for("document.getElementById('main-chart')?.dataset.points > 0"));
+    let whole = b.eval("Number(document.getElementById('main-chart').dataset.points)");
+    let whole = whole.as_f64().unwrap();
+    assert!(whole <= 1000.0, "downsampled on the server: {whole}");
+    // Drag across 2 % of the plot (real mouse events): about 400 steps, a handful of the
+    // whole curve's columns.
+    let rect = b.eval(
+        "(() => { const r = document.querySelector('#main-chart .u-over').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()",
+    );
+    let r: Vec<f64> = rect
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let y = r[1] + r[3] / 2.0;
+    for (kind, f) in [
+        ("mouseMoved", 0.40),
+        ("mousePressed", 0.40),
+        ("mouseMoved", 0.41),
+        ("mouseMoved", 0.42),
+        ("mouseReleased", 0.42),
+    ] {
+        b.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": r[0] + r[2] * f, "y": y, "button": "left", "clickCount": 1,
+                   "buttons": if kind == "mouseReleased" { 0 } else { 1 }}),
+        )
+        .unwrap();
+    }
+    assert!(b.wait_for("document.getElementById('main-chart').dataset.zoom !== ''"));
+    let zoom = b.eval("document.getElementById('main-chart').dataset.zoom");
+    let (from, to) = zoom.as_str().unwrap().split_once(',').unwrap();
+    let (from, to): (f64, f64) = (from.parse().unwrap(), to.parse().unwrap());
+    assert!(to - from > 100.0 && to - from < 1000.0, "{zoom}");
+    // Every step inside the window is drawn now (400 or so), not the few coarse points.
+    let shown = b.eval("Number(document.getElementById('main-chart').dataset.shown)");
+    assert!(
+        shown.as_f64().unwrap() >= whole + (to - from) * 0.8,
+        "{shown} shown, {whole} before the zoom, window {zoom}"
+    );
+    b.screenshot("runs-chart-zoomed");
+    // A double-click goes back to the whole curve.
+    for kind in ["mousePressed", "mouseReleased"] {
+        b.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": r[0] + r[2] / 2.0, "y": y, "button": "left", "clickCount": 2}),
+        )
+        .unwrap();
+    }
+    assert!(b.wait_for("document.getElementById('main-chart').dataset.zoom === ''"));
+    assert!(b.errors.is_empty(), "page errors: {:?}", b.errors);
+}

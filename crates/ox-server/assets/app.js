@@ -316,6 +316,19 @@ function drawChart(el, title, opts) {
     incrs: STEP_INCRS,
     values: (u, splits) => { const labels = splits.map(fmtStep); plotEl.dataset.xticks = labels.join('|'); return labels; },
   };
+  const hooks = legend ? { setCursor: [uu => legend.update(uu, opts.xTime)] } : {};
+  if (opts.onZoom) {
+    // A drag-zoom (or the double-click that resets it) tells the caller which x window is
+    // shown, so it can fetch that window at full resolution.
+    let timer = null;
+    hooks.setScale = [(uu, key) => {
+      if (key !== 'x' || !uu.data[0].length) return;
+      const xs = uu.data[0], { min, max } = uu.scales.x;
+      const zoomed = min > xs[0] || max < xs[xs.length - 1];
+      clearTimeout(timer);
+      timer = setTimeout(() => opts.onZoom(zoomed ? [min, max] : null), 200);
+    }];
+  }
   const u = new uPlot({
     width, height,
     scales: { x: { time: !!opts.xTime }, y: yScale },
@@ -323,10 +336,49 @@ function drawChart(el, title, opts) {
     cursor: { drag: { x: true, y: false } },
     legend: { show: !legend, live: true },
     axes: [xAxis, { size: 60 }],
-    hooks: legend ? { setCursor: [uu => legend.update(uu, opts.xTime)] } : {},
+    hooks,
   }, data, plotEl);
+  if (opts.zoom) u.setScale('x', { min: opts.zoom[0], max: opts.zoom[1] });
   if (legend) legend.attach(u);
   return u;
+}
+
+// A series with the points of `fine` (fetched for the x window `range`) in place of its
+// own inside that window.
+function mergeWindow(base, fine, range) {
+  if (!fine || !fine.x.length) return base;
+  const lo = fine.x[0], hi = fine.x[fine.x.length - 1];
+  const x = [], y = [];
+  base.x.forEach((v, i) => { if (v < lo) { x.push(v); y.push(base.y[i]); } });
+  fine.x.forEach((v, i) => { x.push(v); y.push(fine.y[i]); });
+  base.x.forEach((v, i) => { if (v > hi) { x.push(v); y.push(base.y[i]); } });
+  return { ...base, x, y };
+}
+
+function sameRange(a, b) {
+  if (!a || !b) return a === b;
+  const tol = 1e-9 * Math.max(1, Math.abs(a[1] - a[0]));
+  return Math.abs(a[0] - b[0]) <= tol && Math.abs(a[1] - b[1]) <= tol;
+}
+
+// Zoom state of a chart of server series: the window shown and its points at full
+// resolution (the page's series are downsampled over the whole x range).
+function zoomer(url, redraw, stillCurrent) {
+  const z = { range: null, fine: null };
+  z.onZoom = async range => {
+    if (sameRange(range, z.range)) return;
+    z.range = range; z.fine = null;
+    if (range) {
+      try {
+        const res = await api(`${url()}&from=${range[0]}&to=${range[1]}`);
+        if (!stillCurrent() || z.range !== range) return;
+        z.fine = res.series;
+      } catch (e) { return; }
+    }
+    redraw();
+  };
+  z.apply = list => (z.fine ? list.map((s, i) => mergeWindow(s, z.fine[i], z.range)) : list);
+  return z;
 }
 
 // ---------- runs page ----------
@@ -632,15 +684,20 @@ function pageRuns(params) {
     chartPanel.append(holder);
     if (!state.metric) { holder.append(h('p', { class: 'muted' }, 'The selected runs have no metrics.')); return; }
     try {
-      const res = await api(`api/series?runs=${ids.map(encodeURIComponent).join(',')}&metric=${encodeURIComponent(state.metric)}&points=${POINTS}&x=${chart.x}`);
+      const seriesUrl = `api/series?runs=${ids.map(encodeURIComponent).join(',')}&metric=${encodeURIComponent(state.metric)}&points=${POINTS}&x=${chart.x}`;
+      const res = await api(seriesUrl);
       // A newer selection has been drawn meanwhile: this answer is stale.
       if (generation !== chartGeneration) return;
       const list = res.series.map(s => ({ ...s, label: s.name || s.run.slice(0, 10) }));
+      const zoom = zoomer(() => seriesUrl, () => redraw(), () => generation === chartGeneration);
       const redraw = () => {
-        const opts = { series: list, xTime: chart.x === 'time', log: chart.log, smooth: chart.smooth };
-        if (chart.group) opts.bands = groupBands(list, s => fmt((flatsById.get(s.run) || {})[chart.group]), 200);
+        const shown = zoom.apply(list);
+        const opts = { series: shown, xTime: chart.x === 'time', log: chart.log, smooth: chart.smooth, zoom: zoom.range, onZoom: zoom.onZoom };
+        if (chart.group) opts.bands = groupBands(shown, s => fmt((flatsById.get(s.run) || {})[chart.group]), 200);
         drawChart(holder, state.metric, opts);
         holder.dataset.points = list.reduce((n, s) => n + s.x.length, 0);
+        holder.dataset.shown = shown.reduce((n, s) => n + s.x.length, 0);
+        holder.dataset.zoom = zoom.range ? zoom.range.join(',') : '';
       };
       redraw();
       liveChart = { list, metric: state.metric, x: chart.x, redraw };
@@ -812,8 +869,16 @@ function pageRun(id) {
         } else {
           c.series = (await api(base)).series[0];
         }
-        drawChart(c.el, m, { series: [{ ...c.series, label: m }], height: 220 });
-        c.el.dataset.points = c.series.x.length;
+        if (!c.zoom) {
+          c.zoom = zoomer(() => base, () => c.draw(), () => charts.get(key) === c);
+          c.draw = () => {
+            const shown = c.zoom.apply([{ ...c.series, label: m }]);
+            drawChart(c.el, m, { series: shown, height: 220, zoom: c.zoom.range, onZoom: c.zoom.onZoom });
+            c.el.dataset.points = c.series.x.length;
+            c.el.dataset.shown = shown[0].x.length;
+          };
+        }
+        c.draw();
       } catch (e) { c.el.textContent = e.message; }
     }));
   }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::files::{self, FileError};
 use crate::http::{Reply, Request, Worker};
 use crate::run_objects::RunsError;
-use crate::series::{Cursor, XAxis};
+use crate::series::{Cursor, Window, XAxis};
 
 /// Bytes of `stdout.log` sent when the page asks for the tail.
 const LOG_TAIL_BYTES: u64 = 64 * 1024;
@@ -267,7 +267,7 @@ struct RunSeries<'a> {
 }
 
 /// `GET /api/series?runs=ID,ID&metric=M&points=N[&x=step|time][&source=metrics|system]
-/// [&cursors=C,C]`.
+/// [&cursors=C,C][&from=X&to=X]`.
 pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
     let Some(metric) = req.param("metric").filter(|m| !m.is_empty()) else {
         return Reply::error(400, "metric is required (?metric=loss)");
@@ -304,6 +304,21 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
             );
         }
     };
+    // `from=X&to=X`: a zoom, in x units.
+    let range = match (req.param("from"), req.param("to")) {
+        (None, None) => None,
+        (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) if a.is_finite() && b.is_finite() && a < b => Some((a, b)),
+            _ => {
+                return Reply::error(
+                    400,
+                    "from and to must be numbers in x units with from < to (?from=100&to=200)",
+                );
+            }
+        },
+        _ => return Reply::error(400, "from and to go together (?from=100&to=200)"),
+    };
+    let window = Window { points, range };
     // `cursors=C,C`: one per run, from an earlier answer; only the points added since.
     let cursors: Option<Vec<Cursor>> = match req.param("cursors") {
         None => None,
@@ -354,7 +369,7 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
             let env = catalog.envelope(id, metric).ok().flatten()?;
             let (offset, last_step) = catalog.metrics_read_position(id).ok().flatten()?;
             let cursor = Cursor { offset, last_step };
-            crate::series::from_envelope(&env, x, points, cursor).map(Arc::new)
+            crate::series::from_envelope(&env, x, window, cursor).map(Arc::new)
         })
         .collect();
     let project = &state.shared.project;
@@ -387,9 +402,9 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
                             .map(|(i, p, from)| {
                                 let series = match from {
                                     Some(from) => Arc::new(crate::series::read_series_from(
-                                        p, metric, x, points, *from,
+                                        p, metric, x, window, *from,
                                     )),
-                                    None => cache.get(p, metric, x, points),
+                                    None => cache.get(p, metric, x, window),
                                 };
                                 (*i, series)
                             })

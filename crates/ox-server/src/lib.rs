@@ -28,7 +28,7 @@ use std::sync::Arc;
 use ox_core::Project;
 
 pub use files::{FileError, confined_path};
-pub use series::{Cursor, Series, SeriesCache, XAxis, from_envelope};
+pub use series::{Cursor, Series, SeriesCache, Window, XAxis, from_envelope};
 
 /// Errors of starting the server.
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,8 @@ pub struct Series {
     pub x: Vec<f64>,
     /// `null` in JSON where the value is NaN or infinite.
     pub y: Vec<f64>,
-    /// Points in the file (after the cursor asked from) before downsampling.
+    /// Points of the series in the file (after the cursor asked from), before downsampling
+    /// and whatever the window.
     pub total: usize,
     /// Where this answer stops in the file: ask again with it (`cursors=`) for the points
     /// added since.
@@ -71,11 +72,52 @@ impl Serialize for Cursor {
     }
 }
 
-type Key = (PathBuf, String, XAxis, usize);
+/// What a chart asks for: about `points` points (min/max in `points / 4` columns), of the
+/// whole series or of an x range (a zoom).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub points: usize,
+    /// `[from, to]` in x units (steps, or Unix seconds for x = time); `None`: all of it.
+    pub range: Option<(f64, f64)>,
+}
+
+impl Window {
+    /// The whole series at about `points` points.
+    pub fn whole(points: usize) -> Window {
+        Window {
+            points,
+            range: None,
+        }
+    }
+
+    fn columns(&self) -> usize {
+        (self.points / 4).max(1)
+    }
+
+    /// Of points sorted by x, those inside the range and the one on each side of it (so a
+    /// zoomed line reaches the chart's edges); all of them without a range.
+    fn cut<'a, T>(&self, points: &'a [T], x_of: impl Fn(&T) -> f64) -> &'a [T] {
+        let Some((from, to)) = self.range else {
+            return points;
+        };
+        let start = points.partition_point(|p| x_of(p) < from).saturating_sub(1);
+        let end = (points.partition_point(|p| x_of(p) <= to) + 1).min(points.len());
+        points.get(start..end).unwrap_or(&[])
+    }
+
+    fn key(&self) -> (usize, Option<(u64, u64)>) {
+        (
+            self.points,
+            self.range.map(|(a, b)| (a.to_bits(), b.to_bits())),
+        )
+    }
+}
+
+type Key = (PathBuf, String, XAxis, (usize, Option<(u64, u64)>));
 /// A file's size and modification time when it was read.
 type Stamp = (u64, SystemTime);
 
-/// Downsampled series by (file, metric, axis, points), valid while the file's size and
+/// Downsampled series by (file, metric, axis, window), valid while the file's size and
 /// modification time stay the same.
 #[derive(Default)]
 pub struct SeriesCache {
@@ -87,9 +129,8 @@ pub struct SeriesCache {
 const MAX_ENTRIES: usize = 20_000;
 
 impl SeriesCache {
-    /// The series of `metric` in `path` with at most about `points` points. A missing file
-    /// is an empty series.
-    pub fn get(&self, path: &Path, metric: &str, x: XAxis, points: usize) -> Arc<Series> {
+    /// The series of `metric` in `path` in `window`. A missing file is an empty series.
+    pub fn get(&self, path: &Path, metric: &str, x: XAxis, window: Window) -> Arc<Series> {
         let Ok(meta) = std::fs::metadata(path) else {
             return Arc::new(Series::default());
         };
@@ -97,14 +138,14 @@ impl SeriesCache {
             meta.len(),
             meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
         );
-        let key = (path.to_path_buf(), metric.to_string(), x, points);
+        let key = (path.to_path_buf(), metric.to_string(), x, window.key());
         if let Ok(entries) = self.entries.lock()
             && let Some((s, series)) = entries.get(&key)
             && *s == stamp
         {
             return Arc::clone(series);
         }
-        let series = Arc::new(read_series(path, metric, x, points));
+        let series = Arc::new(read_series(path, metric, x, window));
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -115,40 +156,39 @@ impl SeriesCache {
     }
 }
 
-/// The series of a stored envelope (see [`ox_core::StepEnvelope`]) downsampled to about
-/// `points` points as [`read_series`] does; `None` when the envelope cannot stand in for the
-/// file: steps went back, times are missing or go back (x = time), or its columns are
-/// coarser than the asked resolution.
+/// The series of a stored envelope (see [`ox_core::StepEnvelope`]) in `window`, downsampled
+/// as [`read_series`] does; `None` when the envelope cannot stand in for the file: steps went
+/// back, times go back (x = time), or its columns over the window are coarser than the asked
+/// resolution (a deep zoom).
 pub fn from_envelope(
     env: &StepEnvelope,
     x: XAxis,
-    points: usize,
+    window: Window,
     cursor: Cursor,
 ) -> Option<Series> {
     if !env.is_ordered() {
         return None;
     }
-    let kept = env.points();
-    let (first, last) = (kept.first()?.step, kept.last()?.step);
+    // (x, value, step); lines without a time are left out of a time axis, as from files.
+    let all: Vec<(f64, f64, i64)> = env
+        .points()
+        .into_iter()
+        .filter_map(|p| match x {
+            XAxis::Step => Some((p.step as f64, p.value, p.step)),
+            XAxis::Time => (!p.time.is_nan()).then_some((p.time, p.value, p.step)),
+        })
+        .collect();
+    if all.windows(2).any(|w| w[1].0 < w[0].0) {
+        return None;
+    }
+    let cut = window.cut(&all, |p| p.0);
+    let columns = window.columns();
+    let (first, last) = (cut.first()?.2, cut.last()?.2);
     let env_columns = (last - first) / env.width() + 1;
-    let columns = (points / 4).max(1);
     if env.width() > 1 && env_columns < columns as i64 {
         return None;
     }
-    let raw: Vec<(f64, f64)> = match x {
-        XAxis::Step => kept.iter().map(|p| (p.step as f64, p.value)).collect(),
-        XAxis::Time => {
-            let timed: Vec<(f64, f64)> = kept
-                .iter()
-                .filter(|p| !p.time.is_nan())
-                .map(|p| (p.time, p.value))
-                .collect();
-            if timed.windows(2).any(|w| w[1].0 < w[0].0) {
-                return None;
-            }
-            timed
-        }
-    };
+    let raw: Vec<(f64, f64)> = cut.iter().map(|p| (p.0, p.1)).collect();
     let kept = min_max(&raw, columns);
     Some(Series {
         x: kept.iter().map(|p| p.0).collect(),
@@ -158,10 +198,10 @@ pub fn from_envelope(
     })
 }
 
-/// Reads `metric` out of a metrics file and downsamples it to about `points` points: min/max
-/// per column (4 points per column, extremes kept), as `ox plot` does.
-pub fn read_series(path: &Path, metric: &str, x: XAxis, points: usize) -> Series {
-    read_series_from(path, metric, x, points, Cursor::default())
+/// Reads `metric` out of a metrics file and downsamples it in `window`: min/max per column
+/// (4 points per column, extremes kept), as `ox plot` does.
+pub fn read_series(path: &Path, metric: &str, x: XAxis, window: Window) -> Series {
+    read_series_from(path, metric, x, window, Cursor::default())
 }
 
 /// [`read_series`] of the lines after `from` only (a missing file reads empty, at `from`).
@@ -169,7 +209,7 @@ pub fn read_series_from(
     path: &Path,
     metric: &str,
     x: XAxis,
-    points: usize,
+    window: Window,
     from: Cursor,
 ) -> Series {
     let mut raw: Vec<(f64, f64)> = Vec::new();
@@ -201,7 +241,7 @@ pub fn read_series_from(
         raw.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     let total = raw.len();
-    let kept = min_max(&raw, (points / 4).max(1));
+    let kept = min_max(window.cut(&raw, |p| p.0), window.columns());
     Series {
         x: kept.iter().map(|p| p.0).collect(),
         y: kept.iter().map(|p| p.1).collect(),
@@ -229,7 +269,7 @@ mod tests {
             })
             .collect();
         std::fs::write(&path, text).unwrap();
-        let s = read_series(&path, "loss", XAxis::Step, 400);
+        let s = read_series(&path, "loss", XAxis::Step, Window::whole(400));
         assert_eq!(s.total, 10_000);
         assert!(s.x.len() <= 400, "{}", s.x.len());
         let at = |x: f64| s.x.iter().position(|v| *v == x).map(|i| s.y[i]);
@@ -245,7 +285,7 @@ mod tests {
         let path = dir.path().join("m.jsonl");
         let complete = "{\"step\":0,\"loss\":3}\n{\"loss\":2}\n";
         std::fs::write(&path, format!("{complete}{{\"step\":2,")).unwrap();
-        let first = read_series(&path, "loss", XAxis::Step, 100);
+        let first = read_series(&path, "loss", XAxis::Step, Window::whole(100));
         assert_eq!(first.x, [0.0, 1.0]);
         let expected = format!("{}:1", complete.len());
         assert_eq!(first.cursor.to_string(), expected);
@@ -255,11 +295,11 @@ mod tests {
             .open(&path)
             .unwrap();
         std::io::Write::write_all(&mut f, b"\"loss\":1}\n{\"loss\":0.5}\n").unwrap();
-        let next = read_series_from(&path, "loss", XAxis::Step, 100, first.cursor);
+        let next = read_series_from(&path, "loss", XAxis::Step, Window::whole(100), first.cursor);
         assert_eq!(next.x, [2.0, 3.0]);
         assert_eq!(next.y, [1.0, 0.5]);
         assert_eq!(next.total, 2);
-        let again = read_series_from(&path, "loss", XAxis::Step, 100, next.cursor);
+        let again = read_series_from(&path, "loss", XAxis::Step, Window::whole(100), next.cursor);
         assert!(again.x.is_empty());
         assert_eq!(again.cursor, next.cursor);
         assert_eq!(
@@ -294,8 +334,8 @@ mod tests {
         }
         std::fs::write(&path, text).unwrap();
         for x in [XAxis::Step, XAxis::Time] {
-            let file = read_series(&path, "loss", x, 1000);
-            let quick = from_envelope(&env, x, 1000, Cursor::default()).unwrap();
+            let file = read_series(&path, "loss", x, Window::whole(1000));
+            let quick = from_envelope(&env, x, Window::whole(1000), Cursor::default()).unwrap();
             assert_eq!(quick.total, file.total);
             assert!(quick.x.len() <= 1000, "{}", quick.x.len());
             let extremes = |s: &Series| {
@@ -310,9 +350,40 @@ mod tests {
             assert_eq!(quick.y.last(), file.y.last());
         }
         // Finer than the envelope's columns: the file is read instead.
-        assert!(from_envelope(&env, XAxis::Step, 20_000, Cursor::default()).is_none());
+        let whole = |n| Window::whole(n);
+        assert!(from_envelope(&env, XAxis::Step, whole(20_000), Cursor::default()).is_none());
+        // A wide zoom is drawn from the envelope, a deep one is not; both keep the extreme
+        // inside them and reach the window's edges.
+        let zoom = |a: f64, b: f64| Window {
+            points: 200,
+            range: Some((a, b)),
+        };
+        let wide = from_envelope(
+            &env,
+            XAxis::Step,
+            zoom(40_000.0, 90_000.0),
+            Cursor::default(),
+        )
+        .unwrap();
+        assert!(wide.y.contains(&99.0) && wide.y.contains(&-7.0));
+        assert!(wide.x[0] <= 40_000.0 && *wide.x.last().unwrap() >= 90_000.0);
+        assert!(wide.x[1] > 40_000.0 - 1000.0, "{:?}", &wide.x[..3]);
+        assert!(
+            from_envelope(
+                &env,
+                XAxis::Step,
+                zoom(43_000.0, 43_500.0),
+                Cursor::default()
+            )
+            .is_none()
+        );
+        let deep = read_series(&path, "loss", XAxis::Step, zoom(43_000.0, 43_500.0));
+        assert_eq!(deep.x.first(), Some(&42_999.0));
+        assert_eq!(deep.x.last(), Some(&43_501.0));
+        assert!(deep.y.contains(&99.0));
+        assert_eq!(deep.total, 100_000);
         env.push(5, None, 1.0);
-        assert!(from_envelope(&env, XAxis::Step, 1000, Cursor::default()).is_none());
+        assert!(from_envelope(&env, XAxis::Step, whole(1000), Cursor::default()).is_none());
     }
 
     #[test]
@@ -326,19 +397,30 @@ mod tests {
              {\"type\":\"metrics\",\"step\":5,\"acc\":0.3}\n",
         )
         .unwrap();
-        let s = read_series(&path, "loss", XAxis::Step, 100);
+        let s = read_series(&path, "loss", XAxis::Step, Window::whole(100));
         assert_eq!(s.x, [0.0, 1.0]);
         assert!(s.y[1].is_nan());
         assert_eq!(s.total, 2);
-        let t = read_series(&path, "loss", XAxis::Time, 100);
+        let t = read_series(&path, "loss", XAxis::Time, Window::whole(100));
         assert_eq!(t.x, [100.5]);
         let cache = SeriesCache::default();
-        assert_eq!(cache.get(&path, "acc", XAxis::Step, 100).x, [0.0, 5.0]);
+        assert_eq!(
+            cache.get(&path, "acc", XAxis::Step, Window::whole(100)).x,
+            [0.0, 5.0]
+        );
         std::fs::write(&path, "{\"type\":\"metrics\",\"step\":9,\"acc\":1}\n").unwrap();
-        assert_eq!(cache.get(&path, "acc", XAxis::Step, 100).x, [9.0]);
+        assert_eq!(
+            cache.get(&path, "acc", XAxis::Step, Window::whole(100)).x,
+            [9.0]
+        );
         assert_eq!(
             cache
-                .get(&dir.path().join("none"), "acc", XAxis::Step, 9)
+                .get(
+                    &dir.path().join("none"),
+                    "acc",
+                    XAxis::Step,
+                    Window::whole(9)
+                )
                 .total,
             0
         );
