@@ -507,3 +507,28 @@ fn a_study_report_is_listed_and_served_confined_to_reports() {
         200
     );
 }
+
+#[test]
+fn the_fingerprint_changes_when_runs_come_or_change_status() {
+    let mut p = sweep();
+    let ui = UiServer::start(&p, &[]);
+    let fp = |ui: &UiServer| ui.get("/api/changes").json();
+    let before = fp(&ui);
+    assert_eq!(before["runs"], 5);
+    assert_eq!(before, fp(&ui), "nothing changed");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    p.add_run(
+        "sweep",
+        "late",
+        ox_core::Status::Failed,
+        serde_json::json!({"lr": 0.3}),
+        &[(0, vec![("loss", 0.25)])],
+    );
+    let after = fp(&ui);
+    assert_eq!(after["runs"], 6);
+    assert_eq!(
+        after["status"]["failed"],
+        before["status"]["failed"].as_u64().unwrap_or(0) + 1
+    );
+    assert!(after["written"].as_i64() > before["written"].as_i64());
+}

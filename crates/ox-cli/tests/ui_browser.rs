@@ -359,6 +359,23 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     assert!(b.wait_for("document.getElementById('runs-grid').textContent.includes('crashed')"));
+    // A run added meanwhile (a sweep's next member) appears without a reload; the catalog
+    // sees new runs by runs/'s modification time, so let the clock move on first.
+    std::thread::sleep(Duration::from_millis(1100));
+    p.add_run(
+        "live",
+        "newcomer",
+        Status::Completed,
+        json!({"lr": 0.2}),
+        &[(0, vec![("loss", 0.5)])],
+    );
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#runs-grid .row a')].some(a => a.textContent === 'newcomer')"
+    ));
+    assert_eq!(
+        b.eval("document.getElementById('count').textContent"),
+        "2 runs"
+    );
     b.goto(&format!("{}#/run/{}", ui.url, id.as_str()));
     assert!(b.wait_for("document.getElementById('run-status')?.textContent === 'crashed'"));
     b.screenshot("live-crashed");

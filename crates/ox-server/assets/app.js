@@ -734,27 +734,35 @@ function pageRuns(params) {
     }
   }
 
-  // Live: while listed runs are unfinished, ask for those runs only (status, summaries: a
-  // dead one turns crashed) and for the chart's new points only (by cursor); the whole
-  // list again now and then, for runs a sweep adds.
+  // Live: every poll asks the catalog's fingerprint (runs per status, latest write). A run
+  // added, removed or changing status reloads the list; otherwise only the unfinished
+  // runs are asked for (their summaries and durations move) and the chart gets their new
+  // points by cursor. Rewritten finished runs (a re-import) show within 15 polls.
   const unfinished = r => r.status === 'running' || r.status === 'queued';
-  let polls = 0;
+  let seen = null, sinceFull = 0;
   every(POLL_MS, async () => {
-    const live = state.runs.filter(unfinished);
-    if (!live.length) return;
-    polls++;
     try {
-      if (polls % 10 === 0) {
-        const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
-        state.runs = runs;
-      } else {
+      const fp = await api('api/changes');
+      const shape = JSON.stringify([fp.runs, fp.status]);
+      const changed = !seen || seen.written !== fp.written;
+      const structural = seen && seen.shape !== shape;
+      const first = !seen;
+      seen = { shape, written: fp.written };
+      sinceFull++;
+      if (first || (!changed && !state.runs.some(unfinished))) return;
+      const live = state.runs.filter(unfinished);
+      if (structural || (changed && sinceFull >= 15)) {
+        sinceFull = 0;
+        state.runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
+      } else if (live.length) {
         const q = `id in (${live.map(r => `'${r.id}'`).join(', ')})`;
         const fresh = new Map((await api(`api/runs?q=${encodeURIComponent(q)}`)).map(r => [r.id, r]));
         state.runs = state.runs.map(r => fresh.get(r.id) || r);
-      }
+      } else return;
       state.columns = computeColumns(state.runs);
       for (const r of live) state.sparks.delete(r.id);
       applySort(); renderHeader(); renderRows();
+      count.textContent = `${state.runs.length} run${state.runs.length === 1 ? '' : 's'}`;
       await chartNewPoints(new Set(live.map(r => r.id)));
     } catch (e) { /* keep what is shown */ }
   });

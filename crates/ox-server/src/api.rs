@@ -71,6 +71,19 @@ pub(crate) fn runs(state: &mut Worker<'_>, req: &Request) -> Reply {
     }
 }
 
+/// `GET /api/changes`: the catalog's fingerprint (runs per status, latest row write), after
+/// a refresh; a page polls it and reloads only when it changed.
+pub(crate) fn changes(state: &mut Worker<'_>) -> Reply {
+    let catalog = match state.catalog() {
+        Ok(c) => c,
+        Err(e) => return store_reply(e, ""),
+    };
+    match catalog.fingerprint() {
+        Ok(fp) => to_json(&fp),
+        Err(e) => store_reply(e, ""),
+    }
+}
+
 #[derive(Serialize)]
 struct RunDetail<'a> {
     run: RunJson<'a>,

@@ -202,11 +202,12 @@ fn route(state: &mut Worker<'_>, req: &Request) -> Reply {
         }
         ["series"] => api::series(state, req),
         ["studies"] => api::studies(state),
+        ["changes"] => api::changes(state),
         ["stats"] => api::stats(state, req),
         _ => Reply::error(
             404,
             format!(
-                "no API endpoint {path:?}; see docs/api.md (runs, runs/ID, series, stats, studies)"
+                "no API endpoint {path:?}; see docs/api.md (runs, runs/ID, series, stats, studies, changes)"
             ),
         ),
     }

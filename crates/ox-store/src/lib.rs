@@ -39,7 +39,7 @@ use rusqlite::Connection;
 pub use json::{MetricJson, RunJson};
 pub use liveness::{LocalProcesses, Machine, ProcessRecord};
 pub use names::runs_named;
-pub use query::RunStamp;
+pub use query::{CatalogFingerprint, RunStamp};
 pub use read::{FieldValue, RunFilter, SortKey};
 pub use refresh::{ENVELOPE_MIN_POINTS, RefreshReport, param_columns};
 

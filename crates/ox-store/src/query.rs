@@ -114,6 +114,44 @@ impl Catalog {
     }
 }
 
+/// A summary of the whole catalog that changes whenever a run is added, removed, rewritten
+/// or changes status: how many runs per status, and the latest `runs.written`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CatalogFingerprint {
+    pub runs: u64,
+    pub written: i64,
+    pub status: std::collections::BTreeMap<String, u64>,
+}
+
+impl Catalog {
+    /// The catalog's [`CatalogFingerprint`] (one grouped scan of `runs`).
+    pub fn fingerprint(&self) -> Result<CatalogFingerprint, StoreError> {
+        let db = self.project.db_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*), max(written) FROM runs GROUP BY status")
+            .map_err(|e| sql_err(&db, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .map_err(|e| sql_err(&db, e))?;
+        let mut fp = CatalogFingerprint::default();
+        for row in rows {
+            let (status, n, written) = row.map_err(|e| sql_err(&db, e))?;
+            let n = u64::try_from(n).unwrap_or(0);
+            fp.runs += n;
+            fp.written = fp.written.max(written.unwrap_or(0));
+            fp.status.insert(status, n);
+        }
+        Ok(fp)
+    }
+}
+
 fn to_value(v: &SqlValue) -> Value {
     match v {
         SqlValue::Integer(i) => Value::Integer(*i),
