@@ -478,7 +478,7 @@ fn metric_columns_are_chosen_sorted_and_kept_in_the_address() {
 
 #[test]
 fn the_studies_page_links_each_study_s_latest_report() {
-    let p = project();
+    let mut p = project();
     let o = p.ox(&["report", "-s", "sweep"]);
     assert!(o.status.success(), "{}", ox_test_support::stderr(&o));
     // A page under reports/ that tries to run script: the policy stops it.
@@ -511,6 +511,18 @@ fn the_studies_page_links_each_study_s_latest_report() {
     );
     assert_eq!(other, "none");
     b.screenshot("studies-report-link");
+    // Counts move without a reload: a run of a new study appears.
+    std::thread::sleep(Duration::from_millis(1100));
+    p.add_run(
+        "fresh",
+        "f1",
+        Status::Completed,
+        json!({}),
+        &[(0, vec![("loss", 1.0)])],
+    );
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#studies tr')].some(r => r.cells[0].textContent === 'fresh')"
+    ));
 
     // Following the link shows the report: its style applied, its figures drawn.
     b.eval("document.querySelector('#studies a.report').click()");

@@ -711,6 +711,10 @@ function pageRuns(params) {
     count.textContent = 'loading…';
     try {
       const t0 = performance.now();
+      // The fingerprint first: whatever changes after it is seen by the live poll.
+      const fp = await api('api/changes');
+      seen = { shape: JSON.stringify([fp.runs, fp.status]), written: fp.written };
+      sinceFull = 0;
       const runs = await api(`api/runs?q=${encodeURIComponent(state.q)}`);
       state.runs = runs;
       state.columns = computeColumns(runs);
@@ -744,12 +748,12 @@ function pageRuns(params) {
     try {
       const fp = await api('api/changes');
       const shape = JSON.stringify([fp.runs, fp.status]);
-      const changed = !seen || seen.written !== fp.written;
-      const structural = seen && seen.shape !== shape;
-      const first = !seen;
+      if (!seen) return;   // the list is still loading
+      const changed = seen.written !== fp.written;
+      const structural = seen.shape !== shape;
       seen = { shape, written: fp.written };
       sinceFull++;
-      if (first || (!changed && !state.runs.some(unfinished))) return;
+      if (!changed && !state.runs.some(unfinished)) return;
       const live = state.runs.filter(unfinished);
       if (structural || (changed && sinceFull >= 15)) {
         sinceFull = 0;
@@ -992,8 +996,12 @@ function renderStats(s) {
 async function pageStudies() {
   const app = document.getElementById('app');
   app.textContent = '';
-  let d;
-  try { d = await api('api/studies'); } catch (e) { put(app, h('pre', { class: 'error' }, e.message)); return; }
+  let d, seen = null;
+  try {
+    // The fingerprint first: whatever changes after it is seen by the poll below.
+    seen = JSON.stringify(await api('api/changes'));
+    d = await api('api/studies');
+  } catch (e) { put(app, h('pre', { class: 'error' }, e.message)); return; }
   const statuses = ['running', 'queued', 'completed', 'failed', 'crashed', 'killed'];
   const studies = (field) => field === 'study';
   const table = (rows, field, id) => h('table', { class: 'data', id },
@@ -1018,8 +1026,21 @@ async function pageStudies() {
       : `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${pad(when.getHours())}:${pad(when.getMinutes())}`;
     return h('a', { class: 'report', href: g.report.url.replace(/^\//, ''), title: `written ${g.report.modified}` }, `report (${date})`);
   }
-  put(app, h('h1', {}, 'Studies'), d.studies.length ? table(d.studies, 'study', 'studies') : h('p', { class: 'muted' }, 'No runs yet.'));
-  put(app, h('h2', {}, 'Sweeps'), d.sweeps.length ? table(d.sweeps, 'sweep', 'sweeps') : h('p', { class: 'muted' }, 'No sweeps.'));
+  function render() {
+    app.textContent = '';
+    put(app, h('h1', {}, 'Studies'), d.studies.length ? table(d.studies, 'study', 'studies') : h('p', { class: 'muted' }, 'No runs yet.'));
+    put(app, h('h2', {}, 'Sweeps'), d.sweeps.length ? table(d.sweeps, 'sweep', 'sweeps') : h('p', { class: 'muted' }, 'No sweeps.'));
+  }
+  render();
+  // A running sweep's progress moves without a reload: counts are asked again when the
+  // catalog's fingerprint changes.
+  every(POLL_MS, async () => {
+    try {
+      const key = JSON.stringify(await api('api/changes'));
+      if (key !== seen) { d = await api('api/studies'); render(); }
+      seen = key;
+    } catch (e) { /* keep what is shown */ }
+  });
   document.body.dataset.loaded = 'studies';
 }
 
