@@ -583,6 +583,23 @@ fn long_names_and_many_groups_fit_the_legend_and_the_columns_control() {
         b.goto("about:blank");
         b.goto(&format!("{}#/runs?sort=name", ui.url));
         assert!(b.wait_for("document.querySelectorAll('#runs-grid .row').length >= 16"));
+        // Long param values are cut in the middle: the rows' optimizers read apart.
+        let shown = b.eval(
+            "[...document.querySelectorAll('#runs-grid .cell[title^=\"adamw\"]')].map(c => c.textContent)",
+        );
+        let shown: Vec<&str> = shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(shown.iter().all(|t| t.contains('…')), "{shown:?}");
+        assert_eq!(shown[0].chars().last(), Some('0'), "{shown:?}");
+        assert_eq!(shown[2].chars().last(), Some('1'), "{shown:?}");
+        let fits = b.eval(
+            "[...document.querySelectorAll('#runs-grid .cell[title^=\"adamw\"]')].every(c => c.scrollWidth <= c.clientWidth + 1)",
+        );
+        assert_eq!(fits, true, "the cut values fit their cells at {w}x{h}");
         b.eval("document.querySelectorAll('#runs-grid .row input').forEach(i => i.click())");
         assert!(b.wait_for("document.querySelector('#main-chart canvas') !== null"));
         b.eval("const g = [...document.querySelectorAll('#chart-panel select')].pop(); g.value = 'optimizer'; g.dispatchEvent(new Event('change'))");

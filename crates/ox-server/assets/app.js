@@ -456,7 +456,13 @@ function pageRuns(params) {
     ];
     if (studies.size > 1) cols.push({ key: 'study', title: 'study', width: Math.min(160, Math.max(80, 8 * Math.max(...[...studies].map(x => x.length)) + 28)), get: r => r.study });
     cols.push({ key: 'duration', title: 'duration', width: 84, num: true, get: r => r.duration_s });
-    params.forEach(k => cols.push({ key: `params.${k}`, title: k, width: colWidth(k), num: true, get: (r, i) => flats[i][k] }));
+    // Wide enough for the title and (up to 220 px) the values; longer text values are cut in
+    // the middle, where runs of one sweep usually differ least.
+    params.forEach(k => {
+      const longest = flats.reduce((m, f) => Math.max(m, fmt(f[k]).length), 0);
+      const width = Math.min(220, Math.max(colWidth(k), 8 * longest + 24));
+      cols.push({ key: `params.${k}`, title: k, width, num: true, chars: Math.floor((width - 28) / 9), get: (r, i) => flats[i][k] });
+    });
     for (const { metric: k, summary: s } of chosen) {
       // `metrics.loss` (last) keeps the sort key bookmarks already hold.
       // Long names are cut in the middle (the full key is the header's tooltip).
@@ -599,7 +605,8 @@ function pageRuns(params) {
           if (cached) drawSpark(canvas, cached); else if (r.metrics[c.spark]) need.push(r.id);
         } else {
           const v = c.get(r, i);
-          cell = h('div', { class: `cell${c.num ? ' num' : ''}`, title: fmt(v) }, fmt(v));
+          const text = fmt(v);
+          cell = h('div', { class: `cell${c.num ? ' num' : ''}`, title: text }, c.chars ? shortMiddle(text, c.chars) : text);
         }
         row.append(cell);
       }
