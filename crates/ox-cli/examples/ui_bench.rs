@@ -99,6 +99,11 @@ fn main() {
         "GET /api/runs, 10,000 runs, a new query each time: median {:.0} ms of 10",
         median(fresh)
     );
+    let polls: Vec<f64> = (0..20).map(|_| get_ms(&ui, "/api/changes").0).collect();
+    println!(
+        "GET /api/changes (the pages' 2 s poll: refresh + fingerprint), 10,000 runs: median {:.1} ms of 20",
+        median(polls)
+    );
     let filtered: Vec<f64> = (0..20)
         .map(|_| {
             get_ms(
@@ -156,6 +161,13 @@ fn main() {
         bytes as f64 / 1e6,
         median(warm)
     );
+    // A zoom into a tenth of the steps: still coarser in the envelopes than asked, so read.
+    let zoom = format!(
+        "/api/series?runs={}&metric=loss&points=1000&from=40000&to=50000",
+        ids[..10].join(",")
+    );
+    let (zoomed, _) = get_ms(&ui, &zoom);
+    println!("GET /api/series, zoom to steps 40,000–50,000 of 10 of those runs: {zoomed:.0} ms (files read)");
     // Finer than the envelopes (a deep zoom): the files are read.
     let fine = format!(
         "/api/series?runs={}&metric=loss&points=20000",
