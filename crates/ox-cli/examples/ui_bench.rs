@@ -167,7 +167,9 @@ fn main() {
         ids[..10].join(",")
     );
     let (zoomed, _) = get_ms(&ui, &zoom);
-    println!("GET /api/series, zoom to steps 40,000–50,000 of 10 of those runs: {zoomed:.0} ms (files read)");
+    println!(
+        "GET /api/series, zoom to steps 40,000–50,000 of 10 of those runs: {zoomed:.0} ms (files read)"
+    );
     // Finer than the envelopes (a deep zoom): the files are read.
     let fine = format!(
         "/api/series?runs={}&metric=loss&points=20000",
