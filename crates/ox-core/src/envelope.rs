@@ -167,10 +167,11 @@ impl StepEnvelope {
         }
     }
 
-    /// Doubles the width until at most half of [`MAX_POINTS`] remain; the last column stays
-    /// open.
+    /// Doubles the width until the points shrink by a quarter or more (once, with columns
+    /// full: 4 points each; a few times while columns hold 1 or 2 points); the last column
+    /// stays open. Columns then number at least an eighth of [`MAX_POINTS`] (512).
     fn widen(&mut self) {
-        while self.points.len() > MAX_POINTS / 2 && self.width < i64::MAX / 2 {
+        while self.width < i64::MAX / 2 {
             let before = self.points.len() + self.open.len;
             let points = std::mem::take(&mut self.points);
             let open = std::mem::take(&mut self.open).kept();
@@ -179,7 +180,7 @@ impl StepEnvelope {
                 // Re-adding kept points with a wider column merges neighbours exactly.
                 self.add_kept(p);
             }
-            if self.points.len() + self.open.len >= before {
+            if 4 * (self.points.len() + self.open.len) <= 3 * before {
                 break;
             }
         }
@@ -224,6 +225,39 @@ impl StepEnvelope {
         let mut out = self.points.clone();
         out.extend(self.open.kept());
         out
+    }
+
+    /// The kept points as `(x, value, step)` with x the step, or (`by_time`) the line's
+    /// time, points without one left out; `None` when the envelope cannot stand for the
+    /// series in that order: steps went back, or times go back.
+    pub fn xy(&self, by_time: bool) -> Option<Vec<(f64, f64, i64)>> {
+        if !self.ordered {
+            return None;
+        }
+        let points: Vec<(f64, f64, i64)> = self
+            .points()
+            .into_iter()
+            .filter_map(|p| {
+                if by_time {
+                    (!p.time.is_nan()).then_some((p.time, p.value, p.step))
+                } else {
+                    Some((p.step as f64, p.value, p.step))
+                }
+            })
+            .collect();
+        if by_time && points.windows(2).any(|w| w[1].0 < w[0].0) {
+            return None;
+        }
+        Some(points)
+    }
+
+    /// How many columns steps `first..=last` span: the envelope's resolution there. A
+    /// width of 1 holds every point, however few columns.
+    pub fn columns_between(&self, first: i64, last: i64) -> i64 {
+        if self.width == 1 {
+            return i64::MAX;
+        }
+        (last - first) / self.width + 1
     }
 
     /// The envelope as bytes: a version, the ordered flag, the width, the count, then
@@ -328,6 +362,21 @@ mod tests {
                 .collect();
             assert_eq!(kept.iter().cloned().fold(f64::MIN, f64::max), true_max);
             assert_eq!(kept.iter().cloned().fold(f64::MAX, f64::min), true_min);
+        }
+    }
+
+    #[test]
+    fn a_widened_envelope_keeps_at_least_an_eighth_of_max_points_as_columns() {
+        for n in [5_000i64, 20_000, 50_000, 100_000, 333_333, 1_000_000] {
+            let e = envelope((0..n).map(|s| (s, ((s * 7919) % 100) as f64)));
+            let pts = e.points();
+            let columns = e.columns_between(pts[0].step, pts[pts.len() - 1].step);
+            assert!(
+                columns >= MAX_POINTS as i64 / 8 && pts.len() <= MAX_POINTS,
+                "{n} steps: width {}, {columns} columns, {} points",
+                e.width(),
+                pts.len()
+            );
         }
     }
 
