@@ -702,3 +702,71 @@ fn curves_against_wall_time() {
     let pts = v["panels"][0]["series"][0]["points"].as_array().unwrap();
     assert_eq!(pts.last().unwrap()[0], json!(499.0 * 15.0 / 60.0));
 }
+
+/// A run of 50,000 steps with a spike and a dip at known steps.
+fn long_run(p: &mut TestProject) -> ox_core::RunId {
+    let points: Vec<(i64, Vec<(&str, f64)>)> = (0..50_000)
+        .map(|s| {
+            let v = match s {
+                12_345 => 9.0,
+                33_333 => -3.0,
+                _ => ((s * 7919) % 100) as f64 / 100.0,
+            };
+            (s, vec![("loss", v)])
+        })
+        .collect();
+    p.add_run(
+        "long",
+        "long",
+        Status::Completed,
+        json!({"lr": 0.1}),
+        &points,
+    )
+}
+
+#[test]
+fn long_curves_are_drawn_from_the_catalog_envelope_with_every_extreme() {
+    let mut p = TestProject::new(env!("CARGO_BIN_EXE_ox"));
+    let id = long_run(&mut p);
+    let plot = |p: &TestProject, extra: &[&str]| -> Vec<(f64, f64)> {
+        let mut args = vec![
+            "plot", "curves", "-s", "long", "--metric", "loss", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = p.ox(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["panels"][0]["series"][0]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    let drawn = plot(&p, &[]);
+    assert!(drawn.len() <= 4 * 960 + 8, "{}", drawn.len());
+    assert!(drawn.contains(&(12_345.0, 9.0)), "the spike, at its step");
+    assert!(drawn.contains(&(33_333.0, -3.0)), "the dip, at its step");
+    assert_eq!(drawn.first().map(|p| p.0), Some(0.0));
+    assert_eq!(drawn.last().map(|p| p.0), Some(49_999.0));
+    // Where it comes from: the catalog, not the file. A finished run's file is not read
+    // again, so a hand edit shows only in what reads the file (smoothing needs every
+    // point) until `ox reindex`.
+    let max = |pts: &[(f64, f64)]| pts.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+    let flat: String = (0..50_000)
+        .map(|s| format!("{{\"type\": \"metrics\", \"step\": {s}, \"loss\": 0.5}}\n"))
+        .collect();
+    std::fs::write(p.project.metrics_path(&id), flat).unwrap();
+    assert_eq!(max(&plot(&p, &[])), 9.0, "drawn from the envelope");
+    assert_eq!(
+        max(&plot(&p, &["--smooth", "0.5"])),
+        0.5,
+        "read from the file"
+    );
+    assert!(p.ox(&["reindex"]).status.success());
+    assert_eq!(
+        max(&plot(&p, &[])),
+        0.5,
+        "the envelope of the file as it is now"
+    );
+}

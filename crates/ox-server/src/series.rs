@@ -166,26 +166,11 @@ pub fn from_envelope(
     window: Window,
     cursor: Cursor,
 ) -> Option<Series> {
-    if !env.is_ordered() {
-        return None;
-    }
-    // (x, value, step); lines without a time are left out of a time axis, as from files.
-    let all: Vec<(f64, f64, i64)> = env
-        .points()
-        .into_iter()
-        .filter_map(|p| match x {
-            XAxis::Step => Some((p.step as f64, p.value, p.step)),
-            XAxis::Time => (!p.time.is_nan()).then_some((p.time, p.value, p.step)),
-        })
-        .collect();
-    if all.windows(2).any(|w| w[1].0 < w[0].0) {
-        return None;
-    }
+    let all = env.xy(x == XAxis::Time)?;
     let cut = window.cut(&all, |p| p.0);
     let columns = window.columns();
     let (first, last) = (cut.first()?.2, cut.last()?.2);
-    let env_columns = (last - first) / env.width() + 1;
-    if env.width() > 1 && env_columns < columns as i64 {
+    if env.columns_between(first, last) < columns as i64 {
         return None;
     }
     let raw: Vec<(f64, f64)> = cut.iter().map(|p| (p.0, p.1)).collect();

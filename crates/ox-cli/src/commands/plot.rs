@@ -196,6 +196,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let request = figures::Request {
         args: &args,
         project: catalog.project(),
+        catalog: &catalog,
         views: &views,
         status_chosen,
         style,

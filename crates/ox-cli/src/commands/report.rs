@@ -740,6 +740,7 @@ fn draw(
     let request = super::plot::figures::Request {
         args: &args,
         project: ctx.catalog.project(),
+        catalog: ctx.catalog,
         views: ctx.views,
         status_chosen: ctx.status_chosen,
         style: ox_plot::Style::default_style(),

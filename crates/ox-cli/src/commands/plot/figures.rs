@@ -35,6 +35,8 @@ type Key = Vec<(String, Value)>;
 pub struct Request<'a> {
     pub args: &'a Args,
     pub project: &'a Project,
+    /// The catalog the runs came from (long series' envelopes).
+    pub catalog: &'a ox_store::Catalog,
     pub views: &'a [RunView],
     /// Whether the user chose statuses; otherwise statistics use completed runs only.
     pub status_chosen: bool,

@@ -48,7 +48,39 @@ pub(super) fn curves(r: &Request<'_>) -> Result<Plot, CliError> {
             })
             .collect()
     };
-    let read = read_metric_series(&files, &names, by_time, &finish);
+    // Long series the catalog keeps a min/max envelope of are drawn from it, without
+    // reading their files, when it is at least half as fine as the figure's pixels: every
+    // extreme is drawn at its exact place, wiggles within a pixel column may merge. Group
+    // bands (every step) and smoothing (every point) read the files.
+    let enveloped: Vec<Option<Vec<Vec<Point>>>> = r
+        .views
+        .iter()
+        .map(|v| {
+            if grouped || smooth.is_some() {
+                return None;
+            }
+            names
+                .iter()
+                .map(|m| envelope_series(r.catalog, &v.run.id, m, by_time, cols))
+                .collect()
+        })
+        .collect();
+    let to_read: Vec<_> = files
+        .iter()
+        .zip(&enveloped)
+        .filter(|(_, e)| e.is_none())
+        .map(|(f, _)| f.clone())
+        .collect();
+    let mut from_files = read_metric_series(&to_read, &names, by_time, &finish).into_iter();
+    let read: Vec<Result<Vec<Vec<Point>>, String>> = enveloped
+        .into_iter()
+        .map(|e| match e {
+            Some(series) => Ok(series),
+            None => from_files
+                .next()
+                .unwrap_or_else(|| Err("not read".to_string())),
+        })
+        .collect();
     let mut per_run: Vec<Vec<Vec<Point>>> = Vec::with_capacity(read.len());
     let mut time_span: f64 = 0.0;
     for (v, res) in r.views.iter().zip(read) {
@@ -227,6 +259,28 @@ pub(super) fn curves(r: &Request<'_>) -> Result<Plot, CliError> {
 /// The band for drawing: unchanged when short, else per pixel column the lowest `lo` and
 /// highest `hi` at the column's first and last `x` (an envelope: no interval is narrowed),
 /// with the exact last point kept.
+/// `metric` of a run from the catalog's envelope, downsampled to `cols` pixel columns (times
+/// from the series' first point, as read from files); `None` where the file must be read:
+/// no envelope (a short series), steps or times that go back, or an envelope coarser than
+/// half the columns.
+fn envelope_series(
+    catalog: &ox_store::Catalog,
+    id: &ox_core::RunId,
+    metric: &str,
+    by_time: bool,
+    cols: usize,
+) -> Option<Vec<Point>> {
+    let env = catalog.envelope(id, metric).ok()??;
+    let xy = env.xy(by_time)?;
+    let (first, last) = (xy.first()?.2, xy.last()?.2);
+    if env.columns_between(first, last) < (cols / 2) as i64 {
+        return None;
+    }
+    let t0 = if by_time { xy[0].0 } else { 0.0 };
+    let points: Vec<Point> = xy.iter().map(|p| (p.0 - t0, p.1)).collect();
+    Some(min_max(&points, cols))
+}
+
 fn band_columns(band: &[BandPoint], xr: (f64, f64), cols: usize) -> Vec<(f64, f64, f64)> {
     let exact = |b: &BandPoint| (b.x, b.lo.unwrap_or(f64::NAN), b.hi.unwrap_or(f64::NAN));
     if band.len() <= 4 * cols {
