@@ -461,7 +461,9 @@ function pageRuns(params) {
     params.forEach(k => {
       const longest = flats.reduce((m, f) => Math.max(m, fmt(f[k]).length), 0);
       const width = Math.min(220, Math.max(colWidth(k), 8 * longest + 24));
-      cols.push({ key: `params.${k}`, title: k, width, num: true, chars: Math.floor((width - 28) / 9), get: (r, i) => flats[i][k] });
+      // Numbers right-aligned (digits line up), text left-aligned.
+      const num = flats.every(f => f[k] === undefined || f[k] === null || typeof f[k] === 'number');
+      cols.push({ key: `params.${k}`, title: k, width, num, chars: Math.floor((width - 28) / 9), get: (r, i) => flats[i][k] });
     });
     for (const { metric: k, summary: s } of chosen) {
       // `metrics.loss` (last) keeps the sort key bookmarks already hold.
