@@ -16,6 +16,7 @@ mod project;
 pub mod provenance;
 mod run;
 pub mod samples;
+pub mod shell;
 pub mod system;
 
 pub use config::{LogPatternSpec, ProjectConfig};

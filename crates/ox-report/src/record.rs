@@ -39,22 +39,6 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-fn shell_join(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The first param whose last dotted segment is one of `names` (case-insensitive).
 fn find_param<'p>(params: &'p BTreeMap<String, Value>, names: &[&str]) -> Option<(&'p str, f64)> {
     names.iter().find_map(|n| {
@@ -213,7 +197,7 @@ pub fn record_markdown(title: &str, date: &str, runs: &[RecordRun<'_>], confiden
     let commands: BTreeSet<String> = runs
         .iter()
         .filter(|r| !r.record.run.command.is_empty())
-        .map(|r| shell_join(&r.record.run.command))
+        .map(|r| ox_core::shell::join(&r.record.run.command))
         .collect();
     match commands.len() {
         0 => cfg.push_str("- **CLI invocation:** not recorded\n"),
@@ -227,7 +211,7 @@ pub fn record_markdown(title: &str, date: &str, runs: &[RecordRun<'_>], confiden
                 cfg.push_str(&format!(
                     "  - {}: `{}`\n",
                     r.record.label(),
-                    shell_join(&r.record.run.command)
+                    ox_core::shell::join(&r.record.run.command)
                 ));
             }
         }

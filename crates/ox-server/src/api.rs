@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-use ox_core::RunId;
+use ox_core::{RunId, shell};
 use ox_store::{RunJson, StoreError};
 use serde::Serialize;
 
@@ -156,10 +156,10 @@ fn reproduce(run: &ox_core::Run) -> Option<String> {
     }
     let mut parts = Vec::new();
     if let Some(cwd) = &run.cwd {
-        parts.push(format!("cd {}", shell_quote(cwd)));
+        parts.push(format!("cd {}", shell::quote(cwd)));
     }
     if let Some(commit) = run.git.as_ref().and_then(|g| g.commit.as_ref()) {
-        parts.push(format!("git checkout {}", shell_quote(commit)));
+        parts.push(format!("git checkout {}", shell::quote(commit)));
     }
     let mut cmd = vec![
         "ox".to_string(),
@@ -172,25 +172,8 @@ fn reproduce(run: &ox_core::Run) -> Option<String> {
     }
     cmd.push("--".into());
     cmd.extend(run.command.iter().cloned());
-    parts.push(
-        cmd.iter()
-            .map(|a| shell_quote(a))
-            .collect::<Vec<_>>()
-            .join(" "),
-    );
+    parts.push(shell::join(&cmd));
     Some(parts.join(" && "))
-}
-
-/// A word as a POSIX shell reads it back unchanged.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-./=:,@%+".contains(&b));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 fn resolve(state: &mut Worker<'_>, reference: &str) -> Result<RunId, Reply> {
@@ -614,18 +597,4 @@ pub(crate) fn stats(state: &mut Worker<'_>, req: &Request) -> Reply {
         }
     }
     to_json(&stats.to_json())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_quote_only_when_needed() {
-        assert_eq!(shell_quote("train.py"), "train.py");
-        assert_eq!(shell_quote("--lr=3e-4"), "--lr=3e-4");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(shell_quote(""), "''");
-    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::spec::SlurmOptions;
-use crate::template::shell_quote;
+use ox_core::shell;
 
 /// Errors talking to SLURM.
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +248,7 @@ pub fn sbatch_script(
     }
     s.push_str(&format!(
         "# Each array task runs its member's steps under `ox run`, which writes only that run's files.\nexec bash {}/\"$SLURM_ARRAY_TASK_ID\".sh\n",
-        shell_quote(&tasks_dir.to_string_lossy())
+        shell::quote(&tasks_dir.to_string_lossy())
     ));
     s
 }
@@ -258,11 +258,10 @@ pub fn sbatch_script(
 pub fn task_script(cwd: &Path, commands: &[Vec<String>]) -> String {
     let mut s = format!(
         "#!/bin/bash\ncd {} || exit 1\n",
-        shell_quote(&cwd.to_string_lossy())
+        shell::quote(&cwd.to_string_lossy())
     );
     for c in commands {
-        let words: Vec<String> = c.iter().map(|w| shell_quote(w)).collect();
-        s.push_str(&words.join(" "));
+        s.push_str(&shell::join(c));
         s.push_str(" || exit $?\n");
     }
     s

@@ -77,7 +77,7 @@ impl Template {
             match p {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Name(n) => match values.get(n) {
-                    Some(v) if quote => out.push_str(&shell_quote(v)),
+                    Some(v) if quote => out.push_str(&ox_core::shell::quote(v)),
                     Some(v) => out.push_str(v),
                     None => {
                         out.push('{');
@@ -88,18 +88,6 @@ impl Template {
             }
         }
         out
-    }
-}
-
-/// `s` as one shell word: unchanged when it has only safe characters, else in single quotes.
-pub fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._+-/=:,@%".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -127,7 +115,7 @@ mod tests {
         let t = Template::parse("echo {msg}");
         let v = values(&[("msg", "it's here")]);
         assert_eq!(t.render(&v, true), r"echo 'it'\''s here'");
-        assert_eq!(shell_quote("1e-05"), "1e-05");
+        assert_eq!(ox_core::shell::quote("1e-05"), "1e-05");
     }
 
     #[test]

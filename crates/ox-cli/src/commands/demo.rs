@@ -118,20 +118,7 @@ fn invocation(exe: &Path) -> String {
     if on_path {
         "ox".to_string()
     } else {
-        shell_quote(&exe.display().to_string())
-    }
-}
-
-/// `text` as one shell word.
-fn shell_quote(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
-    {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
+        ox_core::shell::quote(&exe.display().to_string())
     }
 }
 

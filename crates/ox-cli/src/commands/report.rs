@@ -154,10 +154,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         !samples.is_empty(),
         &mut log,
     );
-    let command = std::env::args()
-        .map(|a| shell_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = ox_core::shell::join(&std::env::args().collect::<Vec<_>>());
     let input = ReportInput {
         title: title.clone(),
         runs: records.clone(),
@@ -414,17 +411,6 @@ pub fn did_you_mean<'a>(
             ox_query::suggest::or_list(&close),
             list.join(", ")
         )
-    }
-}
-
-fn shell_quote(a: &str) -> String {
-    if !a.is_empty()
-        && a.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        a.to_string()
-    } else {
-        format!("'{}'", a.replace('\'', r"'\''"))
     }
 }
 

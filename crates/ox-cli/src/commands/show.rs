@@ -105,7 +105,7 @@ fn render_text(
         let _ = writeln!(s, "tags      {}", run.tags.join(", "));
     }
     if !run.command.is_empty() {
-        let _ = writeln!(s, "command   {}", shell_join(&run.command));
+        let _ = writeln!(s, "command   {}", ox_core::shell::join(&run.command));
     }
     if let Some(cwd) = &run.cwd {
         let _ = writeln!(s, "cwd       {cwd}");
@@ -251,21 +251,4 @@ pub fn human_bytes(b: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }
-}
-
-/// Quotes arguments that need it so the command can be pasted into a shell.
-fn shell_join(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }

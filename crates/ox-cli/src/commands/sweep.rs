@@ -344,7 +344,9 @@ fn launch(a: LaunchArgs) -> Result<Outcome, CliError> {
                     .unwrap_or_default();
                 println!(
                     "    {label}{}",
-                    shell_words(&c[c.iter().position(|w| w == "--").map_or(0, |i| i + 1)..])
+                    ox_core::shell::join(
+                        &c[c.iter().position(|w| w == "--").map_or(0, |i| i + 1)..]
+                    )
                 );
             }
         }
@@ -425,14 +427,6 @@ fn refuse_if_still_going(record: &SweepRecord) -> Result<(), CliError> {
         )));
     }
     Ok(())
-}
-
-fn shell_words(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| ox_sweep::template::shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn print_next_steps(id: &str, hints: bool) {
