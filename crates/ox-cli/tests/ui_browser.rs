@@ -311,6 +311,23 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     p.project.write_run(&run).unwrap();
     let log_path = p.project.stdout_log_path(&id);
     std::fs::write(&log_path, "epoch 0\n").unwrap();
+    // Two resource samples, as the supervisor writes them: the run page charts them.
+    let samples: Vec<u8> = [(1.0e9, 50.0), (1.0e9 + 2.0, 150.0)]
+        .iter()
+        .flat_map(|&(time, cpu_percent)| {
+            ox_core::SystemSample {
+                time,
+                cpu_percent,
+                rss_bytes: 1 << 26,
+                processes: 2,
+                gpu_util_percent: None,
+                gpu_mem_bytes: None,
+            }
+            .to_line()
+            .unwrap()
+        })
+        .collect();
+    std::fs::write(p.project.system_path(&id), samples).unwrap();
 
     let ui = UiServer::start(&p, &[]);
     let Some(mut b) = Browser::launch(1280, 800) else {
@@ -338,6 +355,10 @@ fn a_running_run_updates_live_and_turns_crashed_when_its_process_dies() {
     assert!(b.wait_for("document.getElementById('log').textContent.includes('epoch 1 done')"));
     assert!(b.wait_for("document.querySelector('#run-metrics').textContent.includes('49')"));
     assert!(b.wait_for("document.querySelector('#run-charts .chart')?.dataset.points === '50'"));
+    // CPU, RSS and process count, each a chart of its two samples.
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#system-charts .chart')].filter(c => c.dataset.points === '2').length === 3"
+    ));
     b.screenshot("live-running");
 
     // On the runs page, the chart of the selected running run grows by the points logged

@@ -33,7 +33,7 @@ pub use project::{OX_DIR_ENV, Project, parse_run_json, slug, write_atomic};
 pub use provenance::{FileRecord, Provenance, provenance};
 pub use run::{Artifact, GitInfo, Run, RunId, Status, default_study, now_utc};
 pub use samples::{SampleRecord, SamplesFile, append_samples, read_samples, write_samples};
-pub use system::{SystemSample, read_system};
+pub use system::{SystemSample, read_system, read_system_from};
 
 /// Result type of this crate.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -27,6 +27,22 @@ pub struct SystemSample {
 }
 
 impl SystemSample {
+    /// The sample's measurements by name (the line's keys), GPU ones only when sampled.
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        let mut v = vec![
+            ("cpu_percent", self.cpu_percent),
+            ("rss_bytes", self.rss_bytes as f64),
+            ("processes", self.processes as f64),
+        ];
+        if let Some(g) = self.gpu_util_percent {
+            v.push(("gpu_util_percent", g));
+        }
+        if let Some(m) = self.gpu_mem_bytes {
+            v.push(("gpu_mem_bytes", m as f64));
+        }
+        v
+    }
+
     /// The sample as one line of the file, newline included.
     pub fn to_line(&self) -> Result<Vec<u8>, serde_json::Error> {
         let mut line = serde_json::to_vec(self)?;
@@ -43,10 +59,32 @@ pub fn read_system(path: &Path) -> Result<Vec<SystemSample>, CoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(CoreError::io("read", path, e)),
     };
-    Ok(text
-        .lines()
+    Ok(parse_lines(&text))
+}
+
+fn parse_lines(text: &str) -> Vec<SystemSample> {
+    text.lines()
         .filter_map(|line| serde_json::from_str(line).ok())
-        .collect())
+        .collect()
+}
+
+/// The samples of the complete lines from byte `offset` on, and the offset just past the
+/// last complete line (where the next read starts; `offset` when the file is missing).
+pub fn read_system_from(path: &Path, offset: u64) -> Result<(Vec<SystemSample>, u64), CoreError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match fs_err::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), offset)),
+        Err(e) => return Err(CoreError::io("open", path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_to_end(&mut bytes))
+        .map_err(|e| CoreError::io("read", path, e))?;
+    // A line still being written is left for the next read; a torn one is skipped.
+    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let samples = parse_lines(&String::from_utf8_lossy(&bytes[..complete]));
+    Ok((samples, offset + complete as u64))
 }
 
 #[cfg(test)]
@@ -74,6 +112,25 @@ mod tests {
         let mut text = line.clone();
         text.extend_from_slice(b"{\"type\":\"other\",\"time\":1}\n{\"type\":\"system\",\"ti");
         std::fs::write(&path, text).unwrap();
-        assert_eq!(read_system(&path).unwrap(), vec![sample]);
+        assert_eq!(read_system(&path).unwrap(), vec![sample.clone()]);
+        // From an offset: only complete lines, and where the next read starts.
+        let (from_start, end) = read_system_from(&path, 0).unwrap();
+        assert_eq!(from_start, vec![sample.clone()]);
+        assert_eq!(
+            end as usize,
+            line.len() + "{\"type\":\"other\",\"time\":1}\n".len()
+        );
+        let (rest, same) = read_system_from(&path, end).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(same, end);
+        assert_eq!(
+            sample.values(),
+            [
+                ("cpu_percent", 100.0),
+                ("rss_bytes", 4096.0),
+                ("processes", 2.0),
+                ("gpu_mem_bytes", 7.0)
+            ]
+        );
     }
 }

@@ -335,12 +335,21 @@ function drawChart(el, title, opts) {
     series, bands,
     cursor: { drag: { x: true, y: false } },
     legend: { show: !legend, live: true },
-    axes: [xAxis, { size: 60 }],
+    axes: [xAxis, { size: 60, values: (u, splits) => splits.map(compactTick) }],
     hooks,
   }, data, plotEl);
   if (opts.zoom) u.setScale('x', { min: opts.zoom[0], max: opts.zoom[1] });
   if (legend) legend.attach(u);
   return u;
+}
+
+// A y tick label that fits the axis: 67,108,864 bytes reads 67.1M.
+function compactTick(v) {
+  if (v === null || v === undefined) return '';
+  const a = Math.abs(v);
+  if (a < 1e4) return String(Number(v.toPrecision(6)));
+  const [div, unit] = a >= 1e12 ? [1e12, 'T'] : a >= 1e9 ? [1e9, 'G'] : a >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
+  return `${Number((v / div).toPrecision(3))}${unit}`;
 }
 
 // A series with the points of `fine` (fetched for the x window `range`) in place of its
@@ -880,7 +889,9 @@ function pageRun(id) {
         if (parent) parent.append(c.el);
       }
       try {
-        const base = `api/series?runs=${encodeURIComponent(r.id)}&metric=${encodeURIComponent(m)}&points=${POINTS}&source=${source}`;
+        // System samples are drawn against wall time; metrics against the step.
+        const xTime = source === 'system';
+        const base = `api/series?runs=${encodeURIComponent(r.id)}&metric=${encodeURIComponent(m)}&points=${POINTS}&source=${source}${xTime ? '&x=time' : ''}`;
         const s = c.series;
         if (s && s.x.length <= 4 * POINTS) {
           const n = (await api(`${base}&cursors=${s.cursor}`)).series[0];
@@ -894,7 +905,7 @@ function pageRun(id) {
           c.zoom = zoomer(() => base, () => c.draw(), () => charts.get(key) === c);
           c.draw = () => {
             const shown = c.zoom.apply([{ ...c.series, label: m }]);
-            drawChart(c.el, m, { series: shown, height: 220, zoom: c.zoom.range, onZoom: c.zoom.onZoom });
+            drawChart(c.el, m, { series: shown, height: 220, xTime, zoom: c.zoom.range, onZoom: c.zoom.onZoom });
             c.el.dataset.points = c.series.x.length;
             c.el.dataset.shown = shown[0].x.length;
           };

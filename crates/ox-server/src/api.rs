@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::files::{self, FileError};
 use crate::http::{Reply, Request, Worker};
 use crate::run_objects::RunsError;
-use crate::series::{Cursor, Window, XAxis};
+use crate::series::{Cursor, Source, Window, XAxis};
 
 /// Bytes of `stdout.log` sent when the page asks for the tail.
 const LOG_TAIL_BYTES: u64 = 64 * 1024;
@@ -136,16 +136,17 @@ pub(crate) fn run(state: &mut Worker<'_>, reference: &str) -> Reply {
     to_json(&detail)
 }
 
-/// The metric names of a system file, in order of first appearance.
+/// The measurements a system file holds (CPU, RSS, processes; GPU when sampled), in the
+/// order of `ox_core::SystemSample::values`.
 fn system_metric_names(path: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let _ = ox_core::MetricsFileReader::scan(path, 0, None, |_, line| {
-        for (k, _) in &line.values {
+    for sample in ox_core::read_system(path).unwrap_or_default() {
+        for (k, _) in sample.values() {
             if !names.iter().any(|n| n == k) {
                 names.push(k.to_string());
             }
         }
-    });
+    }
     names
 }
 
@@ -290,9 +291,9 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
         "time" => (XAxis::Time, "time"),
         other => return Reply::error(400, format!("x must be step or time, not {other:?}")),
     };
-    let system = match req.param("source").unwrap_or("metrics") {
-        "metrics" => false,
-        "system" => true,
+    let source = match req.param("source").unwrap_or("metrics") {
+        "metrics" => Source::Metrics,
+        "system" => Source::System,
         other => {
             return Reply::error(
                 400,
@@ -359,7 +360,7 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
     let mut loaded: Vec<Option<Arc<crate::Series>>> = runs
         .iter()
         .map(|id| {
-            if system || cursors.is_some() {
+            if source == Source::System || cursors.is_some() {
                 return None;
             }
             let env = catalog.envelope(id, metric).ok().flatten()?;
@@ -374,10 +375,9 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
         .enumerate()
         .filter(|(i, _)| loaded[*i].is_none())
         .map(|(i, id)| {
-            let path = if system {
-                project.system_path(id)
-            } else {
-                project.metrics_path(id)
+            let path = match source {
+                Source::System => project.system_path(id),
+                Source::Metrics => project.metrics_path(id),
             };
             (i, path, cursors.as_ref().map(|c| c[i]))
         })
@@ -398,9 +398,9 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
                             .map(|(i, p, from)| {
                                 let series = match from {
                                     Some(from) => Arc::new(crate::series::read_series_from(
-                                        p, metric, x, window, *from,
+                                        p, source, metric, x, window, *from,
                                     )),
-                                    None => cache.get(p, metric, x, window),
+                                    None => cache.get(p, source, metric, x, window),
                                 };
                                 (*i, series)
                             })

@@ -129,8 +129,16 @@ pub struct SeriesCache {
 const MAX_ENTRIES: usize = 20_000;
 
 impl SeriesCache {
-    /// The series of `metric` in `path` in `window`. A missing file is an empty series.
-    pub fn get(&self, path: &Path, metric: &str, x: XAxis, window: Window) -> Arc<Series> {
+    /// The series of `metric` in `path` (a file of `source`) in `window`. A missing file is
+    /// an empty series.
+    pub fn get(
+        &self,
+        path: &Path,
+        source: Source,
+        metric: &str,
+        x: XAxis,
+        window: Window,
+    ) -> Arc<Series> {
         let Ok(meta) = std::fs::metadata(path) else {
             return Arc::new(Series::default());
         };
@@ -145,7 +153,14 @@ impl SeriesCache {
         {
             return Arc::clone(series);
         }
-        let series = Arc::new(read_series(path, metric, x, window));
+        let series = Arc::new(read_series_from(
+            path,
+            source,
+            metric,
+            x,
+            window,
+            Cursor::default(),
+        ));
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -157,7 +172,7 @@ impl SeriesCache {
 }
 
 /// The series of a stored envelope (see [`ox_core::StepEnvelope`]) in `window`, downsampled
-/// as [`read_series`] does; `None` when the envelope cannot stand in for the file: steps went
+/// as [`read_series_from`] does; `None` when the envelope cannot stand in for the file: steps went
 /// back, times go back (x = time), or its columns over the window are coarser than the asked
 /// resolution (a deep zoom).
 pub fn from_envelope(
@@ -183,20 +198,76 @@ pub fn from_envelope(
     })
 }
 
-/// Reads `metric` out of a metrics file and downsamples it in `window`: min/max per column
-/// (4 points per column, extremes kept), as `ox plot` does.
-pub fn read_series(path: &Path, metric: &str, x: XAxis, window: Window) -> Series {
-    read_series_from(path, metric, x, window, Cursor::default())
+/// Which file of a run a series is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `metrics/<id>_metrics.jsonl`, read by `ox_core::MetricsFileReader`.
+    Metrics,
+    /// `metrics/<id>_system.jsonl` (CPU, RSS, GPU samples), read by `ox_core::system`; the
+    /// step of a sample is its index in the file.
+    System,
 }
 
-/// [`read_series`] of the lines after `from` only (a missing file reads empty, at `from`).
+/// Reads `metric` and downsamples it in `window`: min/max per column (4 points per column,
+/// extremes kept), as `ox plot` does; only the lines after `from`, from a file of `source` (a missing file
+/// reads empty, at `from`).
 pub fn read_series_from(
     path: &Path,
+    source: Source,
     metric: &str,
     x: XAxis,
     window: Window,
     from: Cursor,
 ) -> Series {
+    let (mut raw, cursor) = match source {
+        Source::Metrics => metric_points(path, metric, x, from),
+        Source::System => system_points(path, metric, x, from),
+    };
+    if raw.windows(2).any(|w| w[1].0 < w[0].0) {
+        raw.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let total = raw.len();
+    let kept = min_max(window.cut(&raw, |p| p.0), window.columns());
+    Series {
+        x: kept.iter().map(|p| p.0).collect(),
+        y: kept.iter().map(|p| p.1).collect(),
+        total,
+        cursor,
+    }
+}
+
+/// The `(x, value)` points of `metric` after `from` in a system file, and where they stop.
+fn system_points(path: &Path, metric: &str, x: XAxis, from: Cursor) -> (Vec<(f64, f64)>, Cursor) {
+    let Ok((samples, end)) = ox_core::read_system_from(path, from.offset) else {
+        return (Vec::new(), from);
+    };
+    let first = from.last_step.map_or(0, |s| s + 1);
+    let raw = samples
+        .iter()
+        .zip(first..)
+        .filter_map(|(sample, index)| {
+            let (_, v) = sample.values().into_iter().find(|(k, _)| *k == metric)?;
+            let xv = match x {
+                XAxis::Step => index as f64,
+                XAxis::Time => sample.time,
+            };
+            Some((xv, v))
+        })
+        .collect();
+    let last = first + samples.len() as i64 - 1;
+    let cursor = Cursor {
+        offset: end,
+        last_step: if samples.is_empty() {
+            from.last_step
+        } else {
+            Some(last)
+        },
+    };
+    (raw, cursor)
+}
+
+/// The `(x, value)` points of `metric` after `from` in a metrics file, and where they stop.
+fn metric_points(path: &Path, metric: &str, x: XAxis, from: Cursor) -> (Vec<(f64, f64)>, Cursor) {
     let mut raw: Vec<(f64, f64)> = Vec::new();
     let on_line = |step: i64, line: &ox_core::MetricLine<'_>| {
         if line.kind != LineKind::Metrics {
@@ -222,22 +293,18 @@ pub fn read_series_from(
         },
         Err(_) => from,
     };
-    if raw.windows(2).any(|w| w[1].0 < w[0].0) {
-        raw.sort_by(|a, b| a.0.total_cmp(&b.0));
-    }
-    let total = raw.len();
-    let kept = min_max(window.cut(&raw, |p| p.0), window.columns());
-    Series {
-        x: kept.iter().map(|p| p.0).collect(),
-        y: kept.iter().map(|p| p.1).collect(),
-        total,
-        cursor,
-    }
+    (raw, cursor)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `metric` out of a metrics file and downsamples it in `window`: min/max per column
+    /// (4 points per column, extremes kept), as `ox plot` does.
+    fn read_series(path: &Path, metric: &str, x: XAxis, window: Window) -> Series {
+        read_series_from(path, Source::Metrics, metric, x, window, Cursor::default())
+    }
 
     #[test]
     fn long_series_keep_their_extremes() {
@@ -265,6 +332,59 @@ mod tests {
     }
 
     #[test]
+    fn system_samples_are_series_by_index_or_time_and_follow_a_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_system.jsonl");
+        let sample = |t: f64, cpu: f64| {
+            let s = ox_core::SystemSample {
+                time: t,
+                cpu_percent: cpu,
+                rss_bytes: 1 << 20,
+                processes: 1,
+                gpu_util_percent: None,
+                gpu_mem_bytes: None,
+            };
+            s.to_line().unwrap()
+        };
+        let mut bytes = sample(100.0, 50.0);
+        bytes.extend(sample(102.0, 150.0));
+        std::fs::write(&path, &bytes).unwrap();
+        let read = |x, from| {
+            read_series_from(
+                &path,
+                Source::System,
+                "cpu_percent",
+                x,
+                Window::whole(100),
+                from,
+            )
+        };
+        let by_index = read(XAxis::Step, Cursor::default());
+        assert_eq!(by_index.x, [0.0, 1.0]);
+        assert_eq!(by_index.y, [50.0, 150.0]);
+        assert_eq!(read(XAxis::Time, Cursor::default()).x, [100.0, 102.0]);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, &sample(104.0, 75.0)).unwrap();
+        let next = read(XAxis::Step, by_index.cursor);
+        assert_eq!((next.x, next.y), (vec![2.0], vec![75.0]));
+        assert!(
+            read_series_from(
+                &path,
+                Source::System,
+                "gpu_util_percent",
+                XAxis::Step,
+                Window::whole(9),
+                Cursor::default()
+            )
+            .x
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn a_cursor_reads_only_the_points_added_since() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.jsonl");
@@ -280,11 +400,25 @@ mod tests {
             .open(&path)
             .unwrap();
         std::io::Write::write_all(&mut f, b"\"loss\":1}\n{\"loss\":0.5}\n").unwrap();
-        let next = read_series_from(&path, "loss", XAxis::Step, Window::whole(100), first.cursor);
+        let next = read_series_from(
+            &path,
+            Source::Metrics,
+            "loss",
+            XAxis::Step,
+            Window::whole(100),
+            first.cursor,
+        );
         assert_eq!(next.x, [2.0, 3.0]);
         assert_eq!(next.y, [1.0, 0.5]);
         assert_eq!(next.total, 2);
-        let again = read_series_from(&path, "loss", XAxis::Step, Window::whole(100), next.cursor);
+        let again = read_series_from(
+            &path,
+            Source::Metrics,
+            "loss",
+            XAxis::Step,
+            Window::whole(100),
+            next.cursor,
+        );
         assert!(again.x.is_empty());
         assert_eq!(again.cursor, next.cursor);
         assert_eq!(
@@ -390,18 +524,35 @@ mod tests {
         assert_eq!(t.x, [100.5]);
         let cache = SeriesCache::default();
         assert_eq!(
-            cache.get(&path, "acc", XAxis::Step, Window::whole(100)).x,
+            cache
+                .get(
+                    &path,
+                    Source::Metrics,
+                    "acc",
+                    XAxis::Step,
+                    Window::whole(100)
+                )
+                .x,
             [0.0, 5.0]
         );
         std::fs::write(&path, "{\"type\":\"metrics\",\"step\":9,\"acc\":1}\n").unwrap();
         assert_eq!(
-            cache.get(&path, "acc", XAxis::Step, Window::whole(100)).x,
+            cache
+                .get(
+                    &path,
+                    Source::Metrics,
+                    "acc",
+                    XAxis::Step,
+                    Window::whole(100)
+                )
+                .x,
             [9.0]
         );
         assert_eq!(
             cache
                 .get(
                     &dir.path().join("none"),
+                    Source::Metrics,
                     "acc",
                     XAxis::Step,
                     Window::whole(9)
