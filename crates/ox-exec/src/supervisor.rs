@@ -297,7 +297,6 @@ impl PreparedRun<'_> {
                 )),
             ));
         }
-        env.extend(self.env.iter().map(|(k, v)| (k.into(), Some(v.into()))));
         env
     }
 

@@ -329,7 +329,7 @@ fn unknown(name: &Name, key: &str, keys: &KnownKeys, scope: Scope) -> QueryError
         .iter()
         .map(|c| format!("{} ({})", c.written, c.kind))
         .collect();
-    err.with_hint(format!("did you mean {}?", or_list(&names)))
+    err.with_hint(format!("did you mean {}?", crate::suggest::or_list(&names)))
 }
 
 struct Candidate {
@@ -424,14 +424,6 @@ fn listing(candidates: &[Candidate], scope: Scope) -> String {
         parts.insert(0, "run fields: id, name, study, status, created, started, ended, duration, exit_code, host, sweep, parent, tags".into());
     }
     parts.join("; ")
-}
-
-fn or_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
 }
 
 #[cfg(test)]

@@ -258,14 +258,14 @@ fn start(job: &PoolJob, step: usize, gpus: &[String]) -> std::io::Result<Child> 
     cmd.spawn()
 }
 
-/// Seconds left, from the mean time of the members done so far and the slots in use.
-pub fn eta(started: Instant, counts: &PoolCounts, slots: usize) -> Option<Duration> {
+/// Seconds left, from the mean time of the members done so far (the mean already
+/// reflects the slots running in parallel).
+pub fn eta(started: Instant, counts: &PoolCounts) -> Option<Duration> {
     if counts.done == 0 {
         return None;
     }
     let per = started.elapsed().as_secs_f64() / counts.done as f64;
     let left = counts.total.saturating_sub(counts.done) as f64;
-    let _ = slots; // the mean already reflects parallel slots
     Some(Duration::from_secs_f64(per * left))
 }
 

@@ -475,7 +475,7 @@ fn run_local(
         gpus_per_member: spec.gpus_per_member.unwrap_or(1),
     };
     let started = Instant::now();
-    let mut progress = Progress::new(jobs.len(), options.slots());
+    let mut progress = Progress::new(jobs.len());
     let counts = ox_sweep::local::run_pool(&jobs, &options, &stop, &mut |event, counts| {
         progress.event(event, counts, plan, started);
     });
@@ -509,11 +509,10 @@ fn run_local(
 /// Live progress on a terminal (a bar), one line per finished member otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    slots: usize,
 }
 
 impl Progress {
-    fn new(total: usize, slots: usize) -> Self {
+    fn new(total: usize) -> Self {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
@@ -524,7 +523,7 @@ impl Progress {
             }
             b
         });
-        Progress { bar, slots }
+        Progress { bar }
     }
 
     fn event(
@@ -534,7 +533,7 @@ impl Progress {
         plan: &ox_sweep::Plan,
         started: Instant,
     ) {
-        let eta = ox_sweep::local::eta(started, c, self.slots)
+        let eta = ox_sweep::local::eta(started, c)
             .map(|d| format!(", ETA {}s", d.as_secs()))
             .unwrap_or_default();
         let summary = format!(
