@@ -349,11 +349,11 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
             Err(e) => return store_reply(e, ""),
         }
     }
-    let names: BTreeMap<String, Option<String>> = runs
-        .iter()
-        .filter_map(|id| catalog.project().read_run(id).ok())
-        .map(|r| (r.id.to_string(), r.name))
-        .collect();
+    // The names as the refresh just read them (no run.json read per run and request).
+    let names = match catalog.names(&runs) {
+        Ok(n) => n,
+        Err(e) => return store_reply(e, ""),
+    };
     // Long series come from the envelopes the catalog stored while reading the files (no
     // second pass over them); short ones, system metrics and what an envelope cannot stand
     // in for are read from the files.
@@ -427,7 +427,7 @@ pub(crate) fn series(state: &mut Worker<'_>, req: &Request) -> Reply {
         .zip(&loaded)
         .map(|(id, series)| RunSeries {
             run: id.to_string(),
-            name: names.get(id.as_str()).cloned().flatten(),
+            name: names.get(id.as_str()).cloned(),
             series,
         })
         .collect();

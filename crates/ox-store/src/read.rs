@@ -416,6 +416,31 @@ impl Catalog {
             .map_err(|e| sql_err(&db, e))
     }
 
+    /// The names of these runs (runs without one, or not in the catalog, left out).
+    pub fn names(&self, ids: &[RunId]) -> Result<HashMap<String, String>, StoreError> {
+        let db = self.project.db_path();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT id, name FROM runs WHERE name IS NOT NULL AND id IN ({placeholders})"
+                ))
+                .map_err(|e| sql_err(&db, e))?;
+            let rows = stmt
+                .query_map(params_from_iter(chunk.iter().map(RunId::as_str)), |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(|e| sql_err(&db, e))?;
+            for row in rows {
+                let (id, name) = row.map_err(|e| sql_err(&db, e))?;
+                out.insert(id, name);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every param key (dotted) in the catalog, sorted.
     pub fn param_keys(&self) -> Result<Vec<String>, StoreError> {
         self.distinct("SELECT DISTINCT key FROM params ORDER BY key")

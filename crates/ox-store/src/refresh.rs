@@ -195,9 +195,12 @@ pub fn refresh(
         if unchanged && !forced {
             continue;
         }
+        // Envelopes are resumed only when the metrics file changed (new lines to add).
         let stored_envelopes = match &prev {
-            Some(k) if k.metrics_offset > 0 => load_envelopes(&tx, id.as_str()).map_err(sql)?,
-            _ => BTreeMap::new(),
+            Some(k) if k.metrics_offset > 0 && k.metrics != metrics_stamp => {
+                Some(load_envelopes(&tx, id.as_str()).map_err(sql)?)
+            }
+            _ => None,
         };
         match read_run(
             project,
@@ -448,12 +451,13 @@ fn load_envelopes(
 }
 
 /// Reads a run's files; on a bad run.json returns the warning to report. `prev` is what
-/// the catalog holds of the run: its file state and its stored envelopes.
+/// the catalog holds of the run: its file state and its stored envelopes (`None`: not
+/// loaded, as the metrics file did not change; they stay as stored).
 fn read_run(
     project: &Project,
     id: &RunId,
     json_path: &std::path::Path,
-    prev: (Option<KnownState>, BTreeMap<String, StepEnvelope>),
+    prev: (Option<KnownState>, Option<BTreeMap<String, StepEnvelope>>),
     metrics_stamp: Option<Stamp>,
     report: &mut RefreshReport,
 ) -> Result<ReadRun, String> {
@@ -485,19 +489,30 @@ fn read_run(
         _ => (MetricsState::default(), 0),
     };
     // Envelopes go on from the stored ones; a metric that had points but no stored envelope
-    // (it was short) is rebuilt from the start below once it grows long.
+    // (it was short) is rebuilt from the start below once it grows long. Not loaded (the
+    // file did not change): nothing is added, the stored ones stay.
     let from_start = offset == 0;
+    let track = from_start || stored_envelopes.is_some();
     let mut envelopes = if from_start {
         BTreeMap::new()
     } else {
-        stored_envelopes
+        stored_envelopes.unwrap_or_default()
     };
-    let partial: HashSet<String> = state
-        .acc
-        .keys()
-        .filter(|k| !envelopes.contains_key(*k))
-        .cloned()
+    // What each envelope held before this read: only those that grew are written back.
+    let counts_before: BTreeMap<String, u64> = envelopes
+        .iter()
+        .map(|(k, e)| (k.clone(), e.count()))
         .collect();
+    let partial: HashSet<String> = if track {
+        state
+            .acc
+            .keys()
+            .filter(|k| !envelopes.contains_key(*k))
+            .cloned()
+            .collect()
+    } else {
+        HashSet::new()
+    };
     let mut tail_acc = None;
     let metrics_path = project.metrics_path(id);
     if metrics_stamp.is_some() {
@@ -517,7 +532,7 @@ fn read_run(
                                     state.acc.insert(k.to_string(), acc);
                                 }
                             }
-                            if partial.is_empty() || !partial.contains(k.as_ref()) {
+                            if track && (partial.is_empty() || !partial.contains(k.as_ref())) {
                                 match envelopes.get_mut(k.as_ref()) {
                                     Some(env) => env.push(step, line.time, *v),
                                     None => {
@@ -612,7 +627,8 @@ fn read_run(
         });
         envelopes.extend(rebuilt);
     }
-    envelopes.retain(|_, e| e.count() > ENVELOPE_MIN_POINTS);
+    envelopes
+        .retain(|k, e| e.count() > ENVELOPE_MIN_POINTS && counts_before.get(k) != Some(&e.count()));
     // Params declared by the training process fill in; run.json's own params win.
     let mut merged = state.params.clone();
     ox_core::deep_merge(&mut merged, &run.params);
@@ -635,7 +651,8 @@ struct ReadRun {
     persisted: MetricsState,
     shown: BTreeMap<String, MetricAccumulator>,
     offset: u64,
-    /// Envelopes of the series longer than [`ENVELOPE_MIN_POINTS`].
+    /// Envelopes to store: of the series longer than [`ENVELOPE_MIN_POINTS`] that got
+    /// points in this read (the others stay as stored).
     envelopes: BTreeMap<String, StepEnvelope>,
     /// Whether the metrics file was read from its start (stored envelopes are replaced).
     from_start: bool,
