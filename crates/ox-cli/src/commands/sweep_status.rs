@@ -122,8 +122,12 @@ fn queue_has_pending(job: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn statuses(project: &Project, record: &SweepRecord) -> Result<Vec<MemberStatus>, CliError> {
-    let mut catalog = ox_store::Catalog::open(project).map_err(crate::output::store_error)?;
+/// The members' statuses, from `catalog` (opened once by the caller, however many sweeps).
+fn statuses(
+    project: &Project,
+    catalog: &mut ox_store::Catalog,
+    record: &SweepRecord,
+) -> Result<Vec<MemberStatus>, CliError> {
     // A finished run rewritten by a later attempt (a requeued SLURM task resumes its run)
     // is not re-read by a plain refresh: re-read the member runs whose record changed.
     let stale: Vec<RunId> = record
@@ -167,7 +171,8 @@ struct StatusJson<'a> {
 pub fn status(a: StatusArgs) -> Result<Outcome, CliError> {
     let project = find_project()?;
     let record = load_sweep(&project, a.sweep.as_deref())?;
-    let members = statuses(&project, &record)?;
+    let mut catalog = ox_store::Catalog::open(&project).map_err(crate::output::store_error)?;
+    let members = statuses(&project, &mut catalog, &record)?;
     let counts = ox_sweep::status::counts(&members);
     if a.format == Some(Format::Json) {
         let json = StatusJson {
@@ -277,11 +282,19 @@ struct SweepRow {
 pub fn list(a: LsArgs) -> Result<Outcome, CliError> {
     let project = find_project()?;
     let mut rows = Vec::new();
-    for id in SweepRecord::ids(&project).map_err(CliError::failed)? {
+    let ids = SweepRecord::ids(&project).map_err(CliError::failed)?;
+    // One catalog for all sweeps (none opened when there is no sweep).
+    let mut catalog = None;
+    for id in ids {
         let Some(record) = SweepRecord::load(&project, &id).map_err(CliError::failed)? else {
             continue;
         };
-        let members = statuses(&project, &record)?;
+        let catalog = match &mut catalog {
+            Some(c) => c,
+            None => catalog
+                .insert(ox_store::Catalog::open(&project).map_err(crate::output::store_error)?),
+        };
+        let members = statuses(&project, catalog, &record)?;
         rows.push(SweepRow {
             id: record.id.clone(),
             study: record.study.clone(),
