@@ -8,6 +8,7 @@
 pub mod config;
 pub mod envelope;
 mod error;
+pub mod hash;
 pub mod metrics;
 pub mod metrics_write;
 pub mod params;

@@ -105,16 +105,6 @@ fn parse_value_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-fn as_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) if s == "NaN" => Some(f64::NAN),
-        Value::String(s) if s == "Infinity" => Some(f64::INFINITY),
-        Value::String(s) if s == "-Infinity" => Some(f64::NEG_INFINITY),
-        _ => None,
-    }
-}
-
 /// The `(key, value)` of a ConfigItem / HistoryItem / SummaryItem: `key`, or the
 /// `nested_key` parts joined with `/`, and the JSON value.
 fn item(data: &[u8]) -> (String, Value) {
@@ -190,12 +180,14 @@ pub(crate) fn import_file(path: &Path) -> Result<ImportedRun, IngestError> {
                     let media = media_prefixes(&items);
                     for (key, value) in items {
                         match key.as_str() {
-                            "_step" => step = as_number(&value).map(|s| s as i64).or(step),
-                            "_timestamp" => time = as_number(&value),
+                            "_step" => {
+                                step = ox_core::json_number(&value).map(|s| s as i64).or(step)
+                            }
+                            "_timestamp" => time = ox_core::json_number(&value),
                             "_runtime" => {}
                             _ if is_media_field(&key, &media) => {}
                             _ => {
-                                if let Some(x) = as_number(&value) {
+                                if let Some(x) = ox_core::json_number(&value) {
                                     row.push((key, x));
                                 }
                             }

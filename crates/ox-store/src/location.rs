@@ -96,14 +96,7 @@ fn cache_location(project: &Project) -> Location {
         return Location::Memory;
     }
     let key = project.ox_dir().as_os_str().as_encoded_bytes();
-    Location::File(dir.join(format!("{:016x}.db", fnv1a(key))))
-}
-
-/// FNV-1a, 64 bits: a stable name for a project path (not a security measure).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    Location::File(dir.join(format!("{:016x}.db", ox_core::hash::fnv1a(key))))
 }
 
 /// Whether an SQLite error means the database itself is unusable (rather than busy, locked,
@@ -228,6 +221,7 @@ mod tests {
 
     #[test]
     fn the_cache_name_depends_on_the_project_path_only() {
+        use ox_core::hash::fnv1a;
         assert_eq!(fnv1a(b"/a/.ox"), fnv1a(b"/a/.ox"));
         assert_ne!(fnv1a(b"/a/.ox"), fnv1a(b"/b/.ox"));
     }

@@ -224,12 +224,7 @@ fn member_key(
 ) -> MemberKey {
     // serde_json's Map is a BTreeMap here (no preserve_order), so this JSON is canonical.
     let text = serde_json::to_string(&(params, commands)).unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    MemberKey(format!("{h:016x}"))
+    MemberKey(format!("{:016x}", ox_core::hash::fnv1a(text.as_bytes())))
 }
 
 #[cfg(test)]
