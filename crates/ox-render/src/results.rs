@@ -34,6 +34,14 @@ pub struct ResultsTable {
     pub best: Vec<Option<usize>>,
 }
 
+/// An estimate as `mean ± half-width` (or the mean alone), as Markdown and HTML show it.
+fn estimate_text(e: &Estimate) -> String {
+    match format_estimate(e) {
+        (m, Some(h)) => format!("{m} ± {h}"),
+        (m, None) => m,
+    }
+}
+
 /// `mean ± half`: the half-width to 2 significant digits and the mean to the same decimal
 /// place, so the digits shown are the ones the interval supports.
 pub fn format_estimate(e: &Estimate) -> (String, Option<String>) {
@@ -72,6 +80,11 @@ impl ResultsTable {
             .all(|r| !matches!(r.get(col), Some(ResultCell::Plain(Cell::Text(_)))))
     }
 
+    /// Which columns are numeric, once (each cell asks).
+    fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.columns.len()).map(|c| self.numeric(c)).collect()
+    }
+
     /// GitHub-flavoured Markdown: `0.41 ± 0.02`, the best in bold, pipes escaped.
     pub fn to_markdown(&self) -> String {
         let esc = |s: &str| s.replace('|', "\\|");
@@ -92,10 +105,7 @@ impl ResultsTable {
                 .map(|c| {
                     let text = match row.get(c) {
                         Some(ResultCell::Plain(cell)) => esc(&cell.display()),
-                        Some(ResultCell::Estimate(e)) => match format_estimate(e) {
-                            (m, Some(h)) => format!("{m} ± {h}"),
-                            (m, None) => m,
-                        },
+                        Some(ResultCell::Estimate(e)) => estimate_text(e),
                         None => String::new(),
                     };
                     if self.is_best(r, c) && !text.is_empty() {
@@ -113,33 +123,23 @@ impl ResultsTable {
     /// An HTML `<table>`: estimates as `0.41 ± 0.02`, the best in `<strong>`, numbers
     /// right-aligned, text escaped.
     pub fn to_html(&self) -> String {
+        let numeric = self.numeric_columns();
         let mut out = String::from("<table>\n<thead><tr>");
         for (i, c) in self.columns.iter().enumerate() {
-            let class = if self.numeric(i) {
-                " class=\"num\""
-            } else {
-                ""
-            };
+            let class = if numeric[i] { " class=\"num\"" } else { "" };
             out.push_str(&format!("<th{class}>{}</th>", html_escape(c)));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
         for (r, row) in self.rows.iter().enumerate() {
             out.push_str("<tr>");
-            for c in 0..self.columns.len() {
+            for (c, &is_number) in numeric.iter().enumerate() {
                 let text = match row.get(c) {
                     Some(ResultCell::Plain(cell)) => cell.display(),
-                    Some(ResultCell::Estimate(e)) => match format_estimate(e) {
-                        (m, Some(h)) => format!("{m} ± {h}"),
-                        (m, None) => m,
-                    },
+                    Some(ResultCell::Estimate(e)) => estimate_text(e),
                     None => String::new(),
                 };
                 let text = html_escape(&text);
-                let class = if self.numeric(c) {
-                    " class=\"num\""
-                } else {
-                    ""
-                };
+                let class = if is_number { " class=\"num\"" } else { "" };
                 if self.is_best(r, c) && !text.is_empty() {
                     out.push_str(&format!("<td{class}><strong>{text}</strong></td>"));
                 } else {

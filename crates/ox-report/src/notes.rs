@@ -12,7 +12,6 @@ use crate::report::duration;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricNote {
     pub metric: String,
-    pub direction: Option<Direction>,
     pub last: f64,
     pub last_step: i64,
     /// Best value and its step (None when the direction is unknown).
@@ -160,7 +159,6 @@ mod tests {
             status: "completed".into(),
             metrics: vec![MetricNote {
                 metric: "loss".into(),
-                direction: Some(Direction::Min),
                 last: 2.34,
                 last_step: 20,
                 best: best_point(&[(0, 3.0), (12, 2.31), (20, 2.34)], Direction::Min),

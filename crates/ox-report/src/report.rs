@@ -117,7 +117,6 @@ pub struct ReportInput<'a> {
 pub struct Report {
     pub document: Document,
     pub findings: Vec<String>,
-    pub recommendations: Vec<String>,
     pub limitations: Vec<String>,
     /// `results_table.md`: configurations × metrics, mean ± interval, best in bold.
     pub results_table: ResultsTable,
@@ -190,9 +189,8 @@ pub fn build(input: &ReportInput<'_>) -> Report {
     let findings = findings(input, &labels, &diverged);
     doc.push(Block::Heading(2, "Key findings".into()));
     doc.push(Block::Numbered(findings.clone()));
-    let recommendations = recommendations(input, &labels);
     doc.push(Block::Heading(2, "Recommendations".into()));
-    doc.push(Block::Numbered(recommendations.clone()));
+    doc.push(Block::Numbered(recommendations(input, &labels)));
     let limitations = limitations(input, &labels);
     doc.push(Block::Heading(2, "Limitations".into()));
     doc.push(Block::Bullets(limitations.clone()));
@@ -204,7 +202,6 @@ pub fn build(input: &ReportInput<'_>) -> Report {
     Report {
         document: doc,
         findings,
-        recommendations,
         limitations,
         results_table: results_table(input),
     }

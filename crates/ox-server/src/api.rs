@@ -41,17 +41,16 @@ fn store_reply(e: StoreError, query: &str) -> Reply {
                 "span": {"start": q.span.start, "end": q.span.end},
             }),
         ),
-        e @ StoreError::NoSuchRun { .. } => {
-            let suggestions = match &e {
-                StoreError::NoSuchRun { suggestions, .. } => suggestions.clone(),
-                _ => Vec::new(),
-            };
-            Reply::error_json(
-                404,
-                serde_json::json!({"error": e.to_string(), "suggestions": suggestions}),
-            )
+        StoreError::NoSuchRun {
+            ref suggestions, ..
+        } => Reply::error_json(
+            404,
+            serde_json::json!({"error": e.to_string(), "suggestions": suggestions}),
+        ),
+        // The reference's fault, not the server's.
+        StoreError::AmbiguousRun { .. } | StoreError::PrefixTooShort { .. } => {
+            Reply::error(400, e.to_string())
         }
-        e @ StoreError::AmbiguousRun { .. } => Reply::error(400, e.to_string()),
         e => Reply::error(500, e.to_string()),
     }
 }

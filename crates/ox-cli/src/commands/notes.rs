@@ -149,7 +149,6 @@ fn run_notes(project: &Project, views: &[RunView]) -> Result<Vec<RunNote>, CliEr
                 });
                 Some(MetricNote {
                     metric: c.metric.clone(),
-                    direction,
                     last: s.last,
                     last_step: s.last_step,
                     best,

@@ -256,9 +256,6 @@ pub(super) fn curves(r: &Request<'_>) -> Result<Plot, CliError> {
     })
 }
 
-/// The band for drawing: unchanged when short, else per pixel column the lowest `lo` and
-/// highest `hi` at the column's first and last `x` (an envelope: no interval is narrowed),
-/// with the exact last point kept.
 /// `metric` of a run from the catalog's envelope, downsampled to `cols` pixel columns (times
 /// from the series' first point, as read from files); `None` where the file must be read:
 /// no envelope (a short series), steps or times that go back, or an envelope coarser than
@@ -281,6 +278,9 @@ fn envelope_series(
     Some(min_max(&points, cols))
 }
 
+/// The band for drawing: unchanged when short, else per pixel column the lowest `lo` and
+/// highest `hi` at the column's first and last `x` (an envelope: no interval is narrowed),
+/// with the exact last point kept.
 fn band_columns(band: &[BandPoint], xr: (f64, f64), cols: usize) -> Vec<(f64, f64, f64)> {
     let exact = |b: &BandPoint| (b.x, b.lo.unwrap_or(f64::NAN), b.hi.unwrap_or(f64::NAN));
     if band.len() <= 4 * cols {
