@@ -133,7 +133,7 @@ impl std::fmt::Display for CostKind {
 
 /// The cost policy (module docs) for a selection.
 pub fn cost_kind(runs: &[RunInput]) -> Option<CostKind> {
-    if !runs.is_empty() && runs.iter().all(|r| gpu_hours(r).is_some()) {
+    if !runs.is_empty() && runs.iter().all(|r| gpu_hours(r.run, r.metrics).is_some()) {
         Some(CostKind::GpuHours)
     } else if runs.iter().any(|r| r.duration_s.is_some()) {
         Some(CostKind::DurationS)
@@ -142,19 +142,19 @@ pub fn cost_kind(runs: &[RunInput]) -> Option<CostKind> {
     }
 }
 
-fn gpu_hours(r: &RunInput) -> Option<f64> {
-    r.run
-        .extra
+/// A run's GPU-hours: its record's `gpu_hours`, else the last value of a `gpu_hours` metric.
+pub fn gpu_hours(run: &Run, metrics: &BTreeMap<String, MetricSummary>) -> Option<f64> {
+    run.extra
         .get("gpu_hours")
         .and_then(Value::as_f64)
-        .or_else(|| r.metrics.get("gpu_hours").map(|s| s.last))
+        .or_else(|| metrics.get("gpu_hours").map(|s| s.last))
         .filter(|h| h.is_finite())
 }
 
 /// One run's cost under `kind`.
 pub fn run_cost(r: &RunInput, kind: Option<CostKind>) -> Option<f64> {
     match kind {
-        Some(CostKind::GpuHours) => gpu_hours(r),
+        Some(CostKind::GpuHours) => gpu_hours(r.run, r.metrics),
         Some(CostKind::DurationS) => r.duration_s,
         None => None,
     }

@@ -275,9 +275,11 @@ impl SweepSpec {
                 "max_parallel" => spec.max_parallel = Some(count(&key, &v)?),
                 "executor" => spec.executor = ExecutorKind::parse(&string(&key, &v)?)?,
                 "gpus" => match v {
-                    Value::Array(a) => spec.gpus = a.iter().map(scalar_text).collect(),
+                    Value::Array(a) => {
+                        spec.gpus = a.iter().map(crate::expand::value_text).collect()
+                    }
                     other => {
-                        spec.gpus = scalar_text(&other)
+                        spec.gpus = crate::expand::value_text(&other)
                             .split(',')
                             .map(|s| s.trim().to_string())
                             .collect();
@@ -536,13 +538,6 @@ fn count(key: &str, v: &Value) -> Result<usize, SpecError> {
         .ok_or_else(|| SpecError::invalid(format!("{key} must be a whole number >= 0")))
 }
 
-fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Dotted keys of the non-table leaves (`model = {layers = [..]}` → `model.layers`).
 fn flatten_leaves(map: &Map<String, Value>) -> Vec<(String, Value)> {
     ox_core::flatten_params(map)
@@ -608,7 +603,7 @@ fn step_from(name: Option<String>, v: &Value) -> Result<Step, SpecError> {
         }),
         Value::Array(words) => Ok(Step {
             name,
-            command: words.iter().map(scalar_text).collect(),
+            command: words.iter().map(crate::expand::value_text).collect(),
             shell: false,
         }),
         _ => Err(SpecError::invalid(
@@ -619,7 +614,7 @@ fn step_from(name: Option<String>, v: &Value) -> Result<Step, SpecError> {
 
 fn slurm_from(mut t: Map<String, Value>) -> Result<SlurmOptions, SpecError> {
     let mut o = SlurmOptions::default();
-    let mut take = |k: &str| t.remove(k).map(|v| scalar_text(&v));
+    let mut take = |k: &str| t.remove(k).map(|v| crate::expand::value_text(&v));
     o.partition = take("partition");
     o.time = take("time");
     o.gres = take("gres");
@@ -637,7 +632,7 @@ fn slurm_from(mut t: Map<String, Value>) -> Result<SlurmOptions, SpecError> {
     }
     if let Some(a) = t.remove("sbatch_args") {
         match a {
-            Value::Array(a) => o.sbatch_args = a.iter().map(scalar_text).collect(),
+            Value::Array(a) => o.sbatch_args = a.iter().map(crate::expand::value_text).collect(),
             _ => {
                 return Err(SpecError::invalid(
                     "slurm.sbatch_args must be a list of strings",

@@ -183,29 +183,8 @@ fn metric_columns(args: &Args, records: &[RunRecord<'_>]) -> Result<Vec<MetricCo
         let detailed = !matches!(args.format, ExportFormat::Md | ExportFormat::Latex);
         return Ok(default_metric_columns(records, detailed));
     }
-    let known: BTreeSet<&str> = records
-        .iter()
-        .flat_map(|r| r.metrics.keys().map(String::as_str))
-        .collect();
-    let columns: Vec<MetricColumn> = args
-        .metrics
-        .iter()
-        .map(|s| MetricColumn::parse(s))
-        .collect();
-    for c in &columns {
-        if !known.contains(c.metric.as_str()) {
-            let closest = super::report::did_you_mean(
-                &c.metric,
-                known.iter().copied(),
-                "metrics of the selected runs",
-            );
-            return Err(
-                CliError::usage(anyhow!("no selected run has the metric {:?}", c.metric))
-                    .hint(closest),
-            );
-        }
-    }
-    Ok(columns)
+    // The metrics given: checked as `ox report` checks them.
+    super::report::metric_columns(&args.metrics, records)
 }
 
 fn check_params(keys: &[String], records: &[RunRecord<'_>]) -> Result<(), CliError> {

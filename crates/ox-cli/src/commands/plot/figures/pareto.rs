@@ -3,12 +3,7 @@
 use super::*;
 
 fn gpu_hours(v: &RunView) -> Option<f64> {
-    v.run
-        .extra
-        .get("gpu_hours")
-        .and_then(Value::as_f64)
-        .or_else(|| v.metrics.get("gpu_hours").map(|s| s.last))
-        .filter(|h| h.is_finite())
+    ox_analysis::runs::gpu_hours(&v.run, &v.metrics)
 }
 
 pub(super) fn pareto(r: &Request<'_>) -> Result<Plot, CliError> {
